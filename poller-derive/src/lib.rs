@@ -1,0 +1,1 @@
+//! `#[derive(StatusResponse)]` for poller. Use it through `poller-core` with the `derive` feature.

@@ -1,0 +1,2 @@
+//! Ready poller status sources for Narada, Runware, Dari and VESSL.
+#![deny(missing_docs)]

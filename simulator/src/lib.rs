@@ -1,0 +1,2 @@
+//! A local HTTP server that behaves like the four status APIs.
+#![deny(missing_docs)]
