@@ -1,0 +1,275 @@
+use std::time::Duration;
+
+/// The longest body excerpt a [`FetchError`] carries, in bytes.
+pub const EXCERPT_LIMIT: usize = 512;
+
+/// Whether trying again can help.
+///
+/// ```
+/// use poller_core::{ErrorClass, FetchError};
+/// assert_eq!(FetchError::http(503, b"busy").class(), ErrorClass::Transient);
+/// assert_eq!(FetchError::http(401, b"no").class(), ErrorClass::Permanent);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The same request may succeed later (5xx, 429, timeouts, resets, truncated bodies).
+    Transient,
+    /// Asking again will give the same answer (401/403/404, wrong format, unmapped status).
+    Permanent,
+}
+
+/// Why fetching a task's status failed.
+///
+/// Every variant knows whether it is [transient or permanent](FetchError::class), and none
+/// holds a secret: bodies are kept as a short excerpt (at most [`EXCERPT_LIMIT`] bytes) and
+/// URLs are never stored with their credentials.
+///
+/// ```
+/// use std::time::Duration;
+/// use poller_core::FetchError;
+///
+/// let e = FetchError::http(429, b"slow down").with_retry_after(Duration::from_secs(7));
+/// assert!(e.is_transient());
+/// assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+/// assert_eq!(e.to_string(), "HTTP 429: slow down");
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The server answered with a non-success HTTP status.
+    #[error("HTTP {status}: {excerpt}")]
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the response body (at most [`EXCERPT_LIMIT`] bytes).
+        excerpt: String,
+        /// The server's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The request did not complete within the per-request timeout.
+    #[error("request timed out after {0:?}")]
+    Timeout(Duration),
+    /// The connection could not be made or broke before the response was complete.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// The body is not the documented format (malformed or truncated JSON, an HTML page …).
+    #[error("response is not the documented format ({reason}); body starts: {excerpt:?}")]
+    Decode {
+        /// What the parser said.
+        reason: String,
+        /// The start of the body (at most [`EXCERPT_LIMIT`] bytes).
+        excerpt: String,
+        /// `true` when the body looks cut short (a truncated read), which is worth retrying.
+        truncated: bool,
+    },
+    /// The provider returned a status value that nobody mapped to a phase.
+    #[error(
+        "unknown status value {value:?}; map it to a phase or report it to the provider's maintainers"
+    )]
+    UnknownStatus {
+        /// The raw status string.
+        value: String,
+    },
+    /// The body was larger than the configured cap.
+    #[error("response body exceeds the {limit}-byte cap")]
+    BodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The source is misconfigured (bad base URL, missing parameter, refused transport …).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// Anything else; says itself whether it is transient.
+    #[error("{message}")]
+    Other {
+        /// What happened.
+        message: String,
+        /// Whether trying again can help.
+        class: ErrorClass,
+    },
+}
+
+impl FetchError {
+    /// An HTTP error from a status code and the raw body (kept as an excerpt).
+    ///
+    /// ```
+    /// let e = poller_core::FetchError::http(502, b"<html>Bad gateway</html>");
+    /// assert!(e.to_string().contains("Bad gateway"));
+    /// ```
+    pub fn http(status: u16, body: &[u8]) -> Self {
+        FetchError::Http {
+            status,
+            excerpt: excerpt(body),
+            retry_after: None,
+        }
+    }
+
+    /// A decode error from the parser's message and the raw body.
+    ///
+    /// ```
+    /// let e = poller_core::FetchError::decode("expected value at line 1", b"<html>");
+    /// assert!(e.is_permanent());
+    /// ```
+    pub fn decode(reason: impl Into<String>, body: &[u8]) -> Self {
+        FetchError::Decode {
+            reason: reason.into(),
+            excerpt: excerpt(body),
+            truncated: false,
+        }
+    }
+
+    /// Classifies a serde_json error on `body`: an unexpected end of input is a truncated
+    /// (transient) body, anything else a permanent format error.
+    ///
+    /// ```
+    /// let body = br#"{"status": "pend"#;
+    /// let err = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+    /// assert!(poller_core::FetchError::from_json(&err, body).is_transient());
+    /// ```
+    pub fn from_json(err: &serde_json::Error, body: &[u8]) -> Self {
+        let truncated = err.is_eof() && !body.iter().all(u8::is_ascii_whitespace);
+        FetchError::Decode {
+            reason: err.to_string(),
+            excerpt: excerpt(body),
+            truncated,
+        }
+    }
+
+    /// An unknown status value.
+    ///
+    /// ```
+    /// let e = poller_core::FetchError::unknown_status("exploded");
+    /// assert!(e.to_string().contains("\"exploded\""));
+    /// ```
+    pub fn unknown_status(value: impl Into<String>) -> Self {
+        FetchError::UnknownStatus {
+            value: truncate(value.into()),
+        }
+    }
+
+    /// Sets the server's `Retry-After` on an [`Http`](FetchError::Http) error; no effect on
+    /// other variants.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let e = poller_core::FetchError::http(503, b"").with_retry_after(Duration::from_secs(1));
+    /// assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
+    /// ```
+    pub fn with_retry_after(mut self, after: Duration) -> Self {
+        if let FetchError::Http { retry_after, .. } = &mut self {
+            *retry_after = Some(after);
+        }
+        self
+    }
+
+    /// Whether trying again can help.
+    ///
+    /// Transient: HTTP 408, 425, 429 and 5xx except 501 and 505; timeouts; connection errors;
+    /// truncated bodies; `Other` marked transient. Everything else is permanent.
+    ///
+    /// ```
+    /// use poller_core::FetchError;
+    /// assert!(FetchError::Timeout(std::time::Duration::from_secs(1)).is_transient());
+    /// assert!(FetchError::unknown_status("?").is_permanent());
+    /// ```
+    pub fn class(&self) -> ErrorClass {
+        use ErrorClass::*;
+        match self {
+            FetchError::Http { status, .. } => match status {
+                408 | 425 | 429 => Transient,
+                501 | 505 => Permanent,
+                500..=599 => Transient,
+                _ => Permanent,
+            },
+            FetchError::Timeout(_) | FetchError::Connection(_) => Transient,
+            FetchError::Decode { truncated, .. } => {
+                if *truncated {
+                    Transient
+                } else {
+                    Permanent
+                }
+            }
+            FetchError::UnknownStatus { .. }
+            | FetchError::BodyTooLarge { .. }
+            | FetchError::Config(_) => Permanent,
+            FetchError::Other { class, .. } => *class,
+        }
+    }
+
+    /// `class() == Transient`.
+    ///
+    /// ```
+    /// assert!(poller_core::FetchError::http(500, b"").is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        self.class() == ErrorClass::Transient
+    }
+
+    /// `class() == Permanent`.
+    ///
+    /// ```
+    /// assert!(poller_core::FetchError::http(404, b"").is_permanent());
+    /// ```
+    pub fn is_permanent(&self) -> bool {
+        self.class() == ErrorClass::Permanent
+    }
+
+    /// The server's `Retry-After`, if the error carries one.
+    ///
+    /// ```
+    /// assert_eq!(poller_core::FetchError::http(429, b"").retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The HTTP status code, for [`Http`](FetchError::Http) errors.
+    ///
+    /// ```
+    /// assert_eq!(poller_core::FetchError::http(403, b"").http_status(), Some(403));
+    /// ```
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            FetchError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// The first [`EXCERPT_LIMIT`] bytes of `body` as text, cut on a character boundary, with
+/// invalid UTF-8 replaced and an ellipsis when cut.
+///
+/// ```
+/// let long = vec![b'a'; 2000];
+/// let e = poller_core::excerpt(&long);
+/// assert!(e.len() <= poller_core::EXCERPT_LIMIT + '…'.len_utf8());
+/// assert!(e.ends_with('…'));
+/// ```
+pub fn excerpt(body: &[u8]) -> String {
+    let cut = body.len() > EXCERPT_LIMIT;
+    let head = &body[..body.len().min(EXCERPT_LIMIT)];
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    if cut {
+        // A multi-byte character cut in half became U+FFFD; drop it and stay within the limit.
+        while text.len() > EXCERPT_LIMIT {
+            text.pop();
+        }
+        text.push('…');
+    }
+    text
+}
+
+fn truncate(mut s: String) -> String {
+    if s.len() > EXCERPT_LIMIT {
+        let mut end = EXCERPT_LIMIT;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}

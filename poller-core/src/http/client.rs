@@ -1,0 +1,233 @@
+use super::parse_retry_after;
+use crate::{ApiKey, Auth, ConfigError, FetchError, HttpOptions};
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::redirect;
+use std::time::{Duration, SystemTime};
+
+/// A reqwest client set up for polling: per-request timeout, capped bodies, same-origin
+/// redirects only (so credentials never follow a redirect to another host or port), and a
+/// `poller/<version>` user agent.
+///
+/// Cloning is cheap and shares the connection pool.
+///
+/// ```
+/// use poller_core::{HttpOptions, http::HttpClient};
+/// let client = HttpClient::new(HttpOptions::default()).unwrap();
+/// assert_eq!(client.options().max_redirects, 5);
+/// ```
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    options: HttpOptions,
+}
+
+/// A successful (2xx) response with its body read in full (within the cap).
+///
+/// ```
+/// # use poller_core::http::HttpResponse;
+/// fn body_len(r: &HttpResponse) -> usize { r.body.len() }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HttpResponse {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// The parsed `Retry-After`, if present.
+    pub retry_after: Option<Duration>,
+}
+
+impl HttpClient {
+    /// A client with these options.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use poller_core::{HttpOptions, http::HttpClient};
+    /// let c = HttpClient::new(HttpOptions::default().with_timeout(Duration::from_secs(3))).unwrap();
+    /// assert_eq!(c.options().timeout, Duration::from_secs(3));
+    /// ```
+    pub fn new(options: HttpOptions) -> Result<Self, ConfigError> {
+        let max = options.max_redirects;
+        let policy = redirect::Policy::custom(move |attempt| {
+            let origin = |u: &url::Url| {
+                (
+                    u.scheme().to_owned(),
+                    u.host_str().map(str::to_owned),
+                    u.port_or_known_default(),
+                )
+            };
+            let first = attempt.previous().first().map(origin);
+            if attempt.previous().len() > max {
+                attempt.error(format!("more than {max} redirects"))
+            } else if first.is_some_and(|o| o != origin(attempt.url())) {
+                // Another origin: do not follow, so the key is never sent there. The 3xx is
+                // returned to the caller and reported as an HTTP error.
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .redirect(policy)
+            .user_agent(concat!("poller/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                ConfigError::Other(format!(
+                    "could not build the HTTP client: {}",
+                    e.without_url()
+                ))
+            })?;
+        Ok(HttpClient { client, options })
+    }
+
+    /// The options in use.
+    ///
+    /// ```
+    /// # use poller_core::{HttpOptions, http::HttpClient};
+    /// assert!(!HttpClient::new(HttpOptions::default()).unwrap().options().allow_insecure_http);
+    /// ```
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// The underlying reqwest client, for building requests.
+    ///
+    /// ```
+    /// # use poller_core::{HttpOptions, http::HttpClient};
+    /// let c = HttpClient::new(HttpOptions::default()).unwrap();
+    /// let _req = c.reqwest().get("https://example.com");
+    /// ```
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Adds the key to `request` per `auth`, as a sensitive header (never logged).
+    ///
+    /// ```
+    /// # use poller_core::{ApiKey, Auth, HttpOptions, http::HttpClient};
+    /// let c = HttpClient::new(HttpOptions::default()).unwrap();
+    /// let req = c.authorize(c.reqwest().get("https://example.com"), Auth::Header("x-api-key"), &ApiKey::new("k")).unwrap();
+    /// let req = req.build().unwrap();
+    /// assert!(req.headers()["x-api-key"].is_sensitive());
+    /// ```
+    pub fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        auth: Auth,
+        key: &ApiKey,
+    ) -> Result<reqwest::RequestBuilder, FetchError> {
+        let bad_key = || {
+            FetchError::Config(
+                "the API key contains characters not allowed in an HTTP header".into(),
+            )
+        };
+        Ok(match auth {
+            Auth::None => request,
+            Auth::Bearer => {
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                    .map_err(|_| bad_key())?;
+                v.set_sensitive(true);
+                request.header(AUTHORIZATION, v)
+            }
+            Auth::Header(name) => {
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| FetchError::Config(format!("invalid header name {name:?}")))?;
+                let mut v = HeaderValue::from_str(key.expose()).map_err(|_| bad_key())?;
+                v.set_sensitive(true);
+                request.header(name, v)
+            }
+        })
+    }
+
+    /// Sends `request` and reads the body within the cap.
+    ///
+    /// A 2xx answer is returned; anything else becomes a [`FetchError`]: non-2xx as
+    /// [`FetchError::Http`] with a body excerpt and any `Retry-After`, timeouts as
+    /// [`FetchError::Timeout`], connection failures and bodies cut short as
+    /// [`FetchError::Connection`], oversized bodies as [`FetchError::BodyTooLarge`]. Error
+    /// messages never include the URL's query or any header.
+    ///
+    /// ```no_run
+    /// # use poller_core::{HttpOptions, http::HttpClient};
+    /// # async fn f() -> Result<(), poller_core::FetchError> {
+    /// let c = HttpClient::new(HttpOptions::default()).unwrap();
+    /// let resp = c.send(c.reqwest().get("https://example.com/status")).await?;
+    /// println!("{} bytes", resp.body.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<HttpResponse, FetchError> {
+        let mut response = request.send().await.map_err(|e| self.map_error(e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let limit = self.options.max_body_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(FetchError::BodyTooLarge { limit });
+        }
+        let mut body = BytesMut::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Err(FetchError::BodyTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Err(FetchError::Timeout(self.options.timeout)),
+                Err(_) => {
+                    return Err(FetchError::Connection(format!(
+                        "the connection broke while reading the body (HTTP {status}, {} bytes received)",
+                        body.len()
+                    )));
+                }
+            }
+        }
+        let body = body.freeze();
+        if !(200..300).contains(&status) {
+            let mut err = FetchError::http(status, &body);
+            if let Some(r) = retry_after {
+                err = err.with_retry_after(r);
+            }
+            return Err(err);
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+            retry_after,
+        })
+    }
+
+    fn map_error(&self, e: reqwest::Error) -> FetchError {
+        if e.is_timeout() {
+            FetchError::Timeout(self.options.timeout)
+        } else if e.is_redirect() {
+            FetchError::Other {
+                message: format!("redirect refused: {}", e.without_url()),
+                class: crate::ErrorClass::Permanent,
+            }
+        } else if e.is_builder() {
+            FetchError::Config(format!("invalid request: {}", e.without_url()))
+        } else {
+            let mut chain = String::new();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                chain.push_str(": ");
+                chain.push_str(&s.to_string());
+                source = s.source();
+            }
+            let msg = format!("{}{chain}", e.without_url());
+            FetchError::Connection(msg)
+        }
+    }
+}

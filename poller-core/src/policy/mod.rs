@@ -1,0 +1,104 @@
+//! Poll policies: when to ask again, or why to stop.
+
+mod attempt_limit;
+mod boxed;
+mod deadline;
+mod error_policy;
+mod exponential;
+mod ext;
+mod fixed;
+mod initial_delay;
+mod jitter;
+mod observation;
+mod retry_after;
+mod stop_on_input;
+
+pub use attempt_limit::AttemptLimit;
+pub use boxed::BoxPolicy;
+pub use deadline::Deadline;
+pub use error_policy::ErrorPolicy;
+pub use exponential::Exponential;
+pub use ext::PollPolicyExt;
+pub use fixed::Fixed;
+pub use initial_delay::InitialDelay;
+pub use jitter::Jitter;
+pub use observation::{Decision, Observation, StopReason};
+pub use retry_after::HonorRetryAfter;
+pub use stop_on_input::StopOnInput;
+
+use std::time::Duration;
+
+/// Decides, from what has happened so far, when to ask about a task again, or to stop.
+///
+/// A policy is a pure function of its [`Observation`]: it reads no clock and keeps no
+/// per-task state, so one policy value serves any number of tasks and can be tested without a
+/// clock. Attempt 0 is the decision before the first fetch.
+///
+/// Built-ins: [`Fixed`], [`Exponential`] (with [`Jitter`]); combinators through
+/// [`PollPolicyExt`]: [`with_initial_delay`](PollPolicyExt::with_initial_delay),
+/// [`with_max_attempts`](PollPolicyExt::with_max_attempts),
+/// [`with_deadline`](PollPolicyExt::with_deadline),
+/// [`honor_retry_after`](PollPolicyExt::honor_retry_after),
+/// [`stop_on_input`](PollPolicyExt::stop_on_input). A closure
+/// `Fn(&Observation) -> Decision` is a policy, and so is any type of yours that implements
+/// this trait.
+///
+/// ```
+/// use std::time::Duration;
+/// use poller_core::{Decision, Observation, PollPolicy, PollPolicyExt, StopReason};
+///
+/// // A closure is a policy: poll every 2 s, stop after 3 fetches.
+/// let p = |o: &Observation<'_>| {
+///     if o.attempt >= 3 { Decision::Stop(StopReason::Attempts) } else { Decision::after_secs(2) }
+/// };
+/// assert_eq!(p.decide(&Observation::new(1, Duration::ZERO)), Decision::after_secs(2));
+///
+/// // ... and composes like any other.
+/// let p = p.with_deadline(Duration::from_secs(5));
+/// assert_eq!(p.decide(&Observation::new(2, Duration::from_secs(4))), Decision::after_secs(1));
+/// ```
+pub trait PollPolicy: Send + Sync {
+    /// The decision for this observation.
+    fn decide(&self, obs: &Observation<'_>) -> Decision;
+
+    /// The overall time limit this policy enforces, if any (used to keep other delays, such as
+    /// error backoff, from sleeping past it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use poller_core::{Fixed, PollPolicy, PollPolicyExt};
+    /// assert_eq!(Fixed::secs(1).deadline(), None);
+    /// let p = Fixed::secs(1).with_deadline(Duration::from_secs(9));
+    /// assert_eq!(p.deadline(), Some(Duration::from_secs(9)));
+    /// ```
+    fn deadline(&self) -> Option<Duration> {
+        None
+    }
+}
+
+impl<F> PollPolicy for F
+where
+    F: Fn(&Observation<'_>) -> Decision + Send + Sync,
+{
+    fn decide(&self, obs: &Observation<'_>) -> Decision {
+        self(obs)
+    }
+}
+
+/// A deterministic 64-bit mix (splitmix64), used for seedable jitter.
+pub(crate) fn mix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// `base` scaled by `factor^n`, saturating at `cap` (and never overflowing).
+pub(crate) fn grow(base: Duration, factor: f64, n: u32, cap: Duration) -> Duration {
+    let secs = base.as_secs_f64() * factor.powi(n.min(i32::MAX as u32) as i32);
+    if !secs.is_finite() || secs >= cap.as_secs_f64() {
+        cap
+    } else {
+        Duration::from_secs_f64(secs.max(0.0))
+    }
+}

@@ -1,0 +1,218 @@
+//! Test utilities (feature `test-util`): a scripted source for testing policies and code in
+//! virtual time.
+
+use crate::{FetchError, Status, StatusSource};
+use async_trait::async_trait;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A [`StatusSource`] that answers from a script: each fetch takes the next entry (a status or
+/// an error); once the script is used up, the last entry repeats. It records the instant of
+/// every fetch (in tokio's clock, so virtual time under `tokio::time::pause`).
+///
+/// ```
+/// use poller_core::{FetchError, Phase, Status, StatusSource, testing::ScriptedSource};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let s = ScriptedSource::<()>::new("scripted")
+///     .then_error(FetchError::http(503, b"busy"))
+///     .then_status(Status::new(Phase::Running, "running"));
+/// assert!(s.fetch("t").await.is_err());
+/// assert_eq!(s.fetch("t").await.unwrap().phase, Phase::Running);
+/// assert_eq!(s.fetch("t").await.unwrap().phase, Phase::Running); // the last entry repeats
+/// assert_eq!(s.fetch_count(), 3);
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ScriptedSource<O = serde_json::Value> {
+    name: String,
+    script: Vec<Result<Status<O>, FetchError>>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    next: usize,
+    fetches: Vec<(Instant, String)>,
+    epoch: Option<Instant>,
+}
+
+impl<O> ScriptedSource<O> {
+    /// An empty script; fetching from it fails with a permanent error until entries are added.
+    ///
+    /// ```
+    /// let s = poller_core::testing::ScriptedSource::<()>::new("empty");
+    /// assert_eq!(s.fetch_count(), 0);
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
+        ScriptedSource {
+            name: name.into(),
+            script: Vec::new(),
+            state: Mutex::new(State {
+                next: 0,
+                fetches: Vec::new(),
+                epoch: None,
+            }),
+        }
+    }
+
+    /// Appends a status.
+    ///
+    /// ```
+    /// use poller_core::{Phase, Status, testing::ScriptedSource};
+    /// let s = ScriptedSource::<()>::new("s").then_status(Status::new(Phase::Queued, "queued"));
+    /// # let _ = s;
+    /// ```
+    pub fn then_status(mut self, status: Status<O>) -> Self {
+        self.script.push(Ok(status));
+        self
+    }
+
+    /// Appends `status` `n` times.
+    ///
+    /// ```
+    /// use poller_core::{Phase, Status, testing::ScriptedSource};
+    /// let s = ScriptedSource::<()>::new("s").then_status_times(Status::new(Phase::Running, "r"), 3);
+    /// # let _ = s;
+    /// ```
+    pub fn then_status_times(mut self, status: Status<O>, n: usize) -> Self
+    where
+        O: Clone,
+    {
+        self.script.extend(std::iter::repeat_n(Ok(status), n));
+        self
+    }
+
+    /// Appends an error.
+    ///
+    /// ```
+    /// use poller_core::{FetchError, testing::ScriptedSource};
+    /// let s = ScriptedSource::<()>::new("s").then_error(FetchError::http(500, b""));
+    /// # let _ = s;
+    /// ```
+    pub fn then_error(mut self, error: FetchError) -> Self {
+        self.script.push(Err(error));
+        self
+    }
+
+    /// How many fetches were made.
+    ///
+    /// ```
+    /// assert_eq!(poller_core::testing::ScriptedSource::<()>::new("s").fetch_count(), 0);
+    /// ```
+    pub fn fetch_count(&self) -> usize {
+        self.lock().fetches.len()
+    }
+
+    /// The instant of each fetch, as an offset from [`start_clock`](Self::start_clock) (or from
+    /// the first fetch, when the clock was never started).
+    ///
+    /// ```
+    /// assert!(poller_core::testing::ScriptedSource::<()>::new("s").fetch_times().is_empty());
+    /// ```
+    pub fn fetch_times(&self) -> Vec<Duration> {
+        let state = self.lock();
+        let Some(epoch) = state.epoch.or(state.fetches.first().map(|f| f.0)) else {
+            return Vec::new();
+        };
+        state
+            .fetches
+            .iter()
+            .map(|(t, _)| t.duration_since(epoch))
+            .collect()
+    }
+
+    /// The task ids asked about, in order.
+    ///
+    /// ```
+    /// assert!(poller_core::testing::ScriptedSource::<()>::new("s").fetched_ids().is_empty());
+    /// ```
+    pub fn fetched_ids(&self) -> Vec<String> {
+        self.lock()
+            .fetches
+            .iter()
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+
+    /// Marks now as time zero for [`fetch_times`](Self::fetch_times).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let s = poller_core::testing::ScriptedSource::<()>::new("s");
+    /// s.start_clock();
+    /// # }
+    /// ```
+    pub fn start_clock(&self) {
+        self.lock().epoch = Some(Instant::now());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl<O> StatusSource for ScriptedSource<O>
+where
+    O: Clone + Send + Sync + 'static,
+{
+    type Output = O;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn fetch(&self, task_id: &str) -> Result<Status<O>, FetchError> {
+        let mut state = self.lock();
+        state.fetches.push((Instant::now(), task_id.to_owned()));
+        let i = state.next.min(self.script.len().saturating_sub(1));
+        state.next += 1;
+        match self.script.get(i) {
+            Some(entry) => entry.clone(),
+            None => Err(FetchError::Config(
+                "the scripted source has an empty script".into(),
+            )),
+        }
+    }
+}
+
+/// A small hand-written [`HttpEndpoint`](crate::HttpEndpoint) used in documentation examples:
+/// `GET /v1/jobs/{task_id}` with a bearer key, answering `{"state": "RUNNING"|"DONE"|"ERROR"}`.
+///
+/// ```
+/// use poller_core::{Phase, StatusResponse, testing::ExampleEndpoint};
+/// assert_eq!(ExampleEndpoint::parse(br#"{"state":"DONE"}"#).unwrap().phase, Phase::Succeeded);
+/// ```
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ExampleEndpoint {
+    /// The job's state.
+    pub state: String,
+}
+
+impl crate::StatusResponse for ExampleEndpoint {
+    type Output = ();
+
+    fn into_status(self) -> Result<Status<()>, FetchError> {
+        let phase = match self.state.as_str() {
+            "RUNNING" => crate::Phase::Running,
+            "DONE" => crate::Phase::Succeeded,
+            "ERROR" => crate::Phase::Failed,
+            other => return Err(FetchError::unknown_status(other)),
+        };
+        Ok(Status::new(phase, self.state))
+    }
+}
+
+impl crate::HttpEndpoint for ExampleEndpoint {
+    const NAME: &'static str = "example";
+    const REQUEST: crate::RequestSpec = crate::RequestSpec {
+        method: crate::HttpMethod::Get,
+        path: "/v1/jobs/{task_id}",
+        query: &[],
+        auth: crate::Auth::Bearer,
+        params: &[],
+    };
+}
