@@ -74,6 +74,7 @@ mod response;
 mod secret;
 mod source;
 mod status;
+mod task;
 
 #[cfg(feature = "http")]
 pub mod http;

@@ -1,9 +1,8 @@
+use crate::task::{Recorded, TaskCore};
 use crate::{
-    BoxPolicy, Decision, ErrorPolicy, FetchError, Observation, Outcome, Phase, PollPolicy, Report,
-    Status, StatusSource, StopReason,
+    BoxPolicy, ErrorPolicy, FetchError, Outcome, PollPolicy, Report, Status, StatusSource,
 };
 use futures::Stream;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -216,7 +215,7 @@ where
             let mut run = state?;
             match run.step().await {
                 Step::Changed => {
-                    let status = run.last.clone().expect("a change always has a status");
+                    let status = run.last().cloned().expect("a change always has a status");
                     Some((WatchEvent::Changed(status), Some(run)))
                 }
                 Step::Done(report) => Some((WatchEvent::Finished(report), None)),
@@ -233,13 +232,7 @@ enum Step<O> {
 
 struct Run<S: StatusSource, P> {
     poller: Poller<S, P>,
-    task_id: String,
-    start: Instant,
-    attempt: u32,
-    consecutive_errors: u32,
-    last: Option<Status<S::Output>>,
-    last_error: Option<FetchError>,
-    salt: u64,
+    core: TaskCore<S::Output>,
     span: Span,
 }
 
@@ -249,144 +242,70 @@ where
     P: PollPolicy + 'static,
 {
     fn new(poller: Poller<S, P>, task_id: String) -> Self {
-        let mut h = DefaultHasher::new();
-        task_id.hash(&mut h);
         let span = tracing::info_span!("poll", source = poller.source.name(), task_id = %task_id);
         Run {
             poller,
-            task_id,
-            start: Instant::now(),
-            attempt: 0,
-            consecutive_errors: 0,
-            last: None,
-            last_error: None,
-            salt: h.finish(),
+            core: TaskCore::new(task_id, Instant::now()),
             span,
         }
     }
 
-    fn done(&mut self, outcome: Outcome<S::Output>) -> Step<S::Output> {
-        let elapsed = self.start.elapsed();
-        self.span.in_scope(|| {
-            tracing::debug!(outcome = %outcome.kind(), attempts = self.attempt, ?elapsed, "wait finished");
-        });
-        Step::Done(Report::new(
-            std::mem::take(&mut self.task_id),
-            outcome,
-            self.attempt,
-            elapsed,
-        ))
+    fn last(&self) -> Option<&Status<S::Output>> {
+        self.core.last.as_deref()
     }
 
-    /// The delay before the next fetch, or the outcome when there is to be none.
-    #[allow(clippy::result_large_err)] // the Err is the final outcome, returned once
-    fn next_delay(&mut self) -> Result<Duration, Outcome<S::Output>> {
-        let elapsed = self.start.elapsed();
-        let retry_after = match &self.last_error {
-            Some(e) => e.retry_after(),
-            None => self.last.as_ref().and_then(|s| s.retry_after),
-        };
-        let mut obs = Observation::new(self.attempt, elapsed).with_salt(self.salt);
-        obs.phase = self.last.as_ref().map(|s| s.phase);
-        obs.error = self.last_error.as_ref();
-        obs.consecutive_errors = self.consecutive_errors;
-        obs.retry_after = retry_after;
-
-        let error_delay = match &self.last_error {
-            Some(_) => match self.poller.errors.retry_delay(&obs) {
-                Some(d) => d,
-                None => {
-                    return Err(Outcome::FetchFailed {
-                        error: self.last_error.take().expect("checked above"),
-                        consecutive_errors: self.consecutive_errors,
-                        last: self.last.take(),
-                    });
-                }
-            },
-            None => Duration::ZERO,
-        };
-        match self.poller.policy.decide(&obs) {
-            Decision::Stop(StopReason::NeedsInput)
-                if self
-                    .last
-                    .as_ref()
-                    .is_some_and(|s| s.phase == Phase::NeedsInput) =>
-            {
-                Err(Outcome::NeedsInput(
-                    self.last.take().expect("checked above"),
-                ))
-            }
-            Decision::Stop(reason) => Err(Outcome::GaveUp {
-                reason,
-                last: self.last.take(),
-            }),
-            Decision::PollAfter(d) => {
-                let d = d.max(error_delay);
-                Ok(match self.poller.policy.deadline() {
-                    Some(limit) => d.min(limit.saturating_sub(elapsed)),
-                    None => d,
-                })
-            }
-        }
+    fn done(&mut self, outcome: Outcome<S::Output>) -> Step<S::Output> {
+        let report = self.core.report(outcome, Instant::now());
+        self.span.in_scope(|| {
+            tracing::debug!(
+                outcome = %report.outcome.kind(),
+                attempts = report.attempts,
+                elapsed = ?report.elapsed,
+                "wait finished"
+            );
+        });
+        Step::Done(report)
     }
 
     async fn step(&mut self) -> Step<S::Output> {
         loop {
-            let delay = match self.next_delay() {
+            let next =
+                self.core
+                    .next_delay(&*self.poller.policy, &self.poller.errors, Instant::now());
+            let delay = match next {
                 Ok(d) => d,
                 Err(outcome) => return self.done(outcome),
             };
             tokio::time::sleep(delay).await;
-            self.attempt += 1;
+            self.core.attempt += 1;
             let result = self.fetch().instrument(self.span.clone()).await;
-            match result {
-                Ok(status) => {
-                    self.consecutive_errors = 0;
-                    self.last_error = None;
-                    let changed = self.last.as_ref().is_none_or(|l| status.changed_from(l));
-                    match status.phase {
-                        Phase::Succeeded => return self.done(Outcome::Succeeded(status)),
-                        Phase::Failed => return self.done(Outcome::Failed(status)),
-                        Phase::Cancelled => return self.done(Outcome::Cancelled(status)),
-                        _ => {}
-                    }
-                    self.last = Some(status);
-                    if changed {
-                        return Step::Changed;
-                    }
-                }
-                Err(error) => {
-                    self.consecutive_errors += 1;
-                    self.last_error = Some(error);
-                }
+            match self.core.record(result) {
+                Recorded::Final(outcome) => return self.done(outcome),
+                Recorded::Changed => return Step::Changed,
+                Recorded::Unchanged => {}
             }
         }
     }
 
     async fn fetch(&self) -> Result<Status<S::Output>, FetchError> {
-        let fetch = self.poller.source.fetch(&self.task_id);
+        let fetch = self.poller.source.fetch(&self.core.task_id);
         let result = match self.poller.fetch_timeout {
             Some(t) => tokio::time::timeout(t, fetch)
                 .await
                 .unwrap_or(Err(FetchError::Timeout(t))),
             None => fetch.await,
         };
-        match &result {
-            Ok(s) => tracing::debug!(
-                attempt = self.attempt,
-                phase = %s.phase,
-                status = %s.raw_status,
-                elapsed = ?self.start.elapsed(),
-                "fetched"
-            ),
-            Err(e) => tracing::debug!(
-                attempt = self.attempt,
-                error = %e,
-                transient = e.is_transient(),
-                elapsed = ?self.start.elapsed(),
-                "fetch failed"
-            ),
-        }
+        log_fetch(self.core.attempt, &result);
         result
+    }
+}
+
+/// The debug event every fetch emits (inside the task's span).
+pub(crate) fn log_fetch<O>(attempt: u32, result: &Result<Status<O>, FetchError>) {
+    match result {
+        Ok(s) => tracing::debug!(attempt, phase = %s.phase, status = %s.raw_status, "fetched"),
+        Err(e) => {
+            tracing::debug!(attempt, error = %e, transient = e.is_transient(), "fetch failed")
+        }
     }
 }

@@ -1,0 +1,145 @@
+//! The per-task state machine shared by [`Poller`](crate::Poller) and
+//! [`Tracker`](crate::Tracker): what happened so far, the next delay, and the outcome.
+
+use crate::{
+    Decision, ErrorPolicy, FetchError, Observation, Outcome, Phase, PollPolicy, Report, Status,
+    StopReason,
+};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What recording a fetch's result led to.
+#[allow(clippy::large_enum_variant)] // short-lived, never stored
+pub(crate) enum Recorded<O> {
+    /// The task reached a final phase.
+    Final(Outcome<O>),
+    /// The phase, raw status or progress changed (or this is the first status).
+    Changed,
+    /// Nothing a watcher cares about changed, or the fetch failed.
+    Unchanged,
+}
+
+pub(crate) struct TaskCore<O> {
+    pub(crate) task_id: String,
+    start: Instant,
+    pub(crate) attempt: u32,
+    consecutive_errors: u32,
+    pub(crate) last: Option<Box<Status<O>>>,
+    last_error: Option<Box<FetchError>>,
+    salt: u64,
+}
+
+impl<O> TaskCore<O> {
+    pub(crate) fn new(task_id: String, start: Instant) -> Self {
+        let mut h = DefaultHasher::new();
+        task_id.hash(&mut h);
+        TaskCore {
+            task_id,
+            start,
+            attempt: 0,
+            consecutive_errors: 0,
+            last: None,
+            last_error: None,
+            salt: h.finish(),
+        }
+    }
+
+    pub(crate) fn elapsed(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.start)
+    }
+
+    /// The delay before the next fetch, or the outcome when there is to be none.
+    #[allow(clippy::result_large_err)] // the Err is the final outcome, returned once
+    pub(crate) fn next_delay<P: PollPolicy + ?Sized>(
+        &mut self,
+        policy: &P,
+        errors: &ErrorPolicy,
+        now: Instant,
+    ) -> Result<Duration, Outcome<O>> {
+        let elapsed = self.elapsed(now);
+        let retry_after = match &self.last_error {
+            Some(e) => e.retry_after(),
+            None => self.last.as_ref().and_then(|s| s.retry_after),
+        };
+        let mut obs = Observation::new(self.attempt, elapsed).with_salt(self.salt);
+        obs.phase = self.last.as_ref().map(|s| s.phase);
+        obs.error = self.last_error.as_deref();
+        obs.consecutive_errors = self.consecutive_errors;
+        obs.retry_after = retry_after;
+
+        let error_delay = match &self.last_error {
+            Some(_) => match errors.retry_delay(&obs) {
+                Some(d) => d,
+                None => {
+                    return Err(Outcome::FetchFailed {
+                        error: *self.last_error.take().expect("checked above"),
+                        consecutive_errors: self.consecutive_errors,
+                        last: self.last.take().map(|b| *b),
+                    });
+                }
+            },
+            None => Duration::ZERO,
+        };
+        match policy.decide(&obs) {
+            Decision::Stop(StopReason::NeedsInput)
+                if self
+                    .last
+                    .as_ref()
+                    .is_some_and(|s| s.phase == Phase::NeedsInput) =>
+            {
+                Err(Outcome::NeedsInput(
+                    *self.last.take().expect("checked above"),
+                ))
+            }
+            Decision::Stop(reason) => Err(Outcome::GaveUp {
+                reason,
+                last: self.last.take().map(|b| *b),
+            }),
+            Decision::PollAfter(d) => {
+                let d = d.max(error_delay);
+                Ok(match policy.deadline() {
+                    Some(limit) => d.min(limit.saturating_sub(elapsed)),
+                    None => d,
+                })
+            }
+        }
+    }
+
+    /// Records the result of fetch number `self.attempt` (the caller increments it first).
+    pub(crate) fn record(&mut self, result: Result<Status<O>, FetchError>) -> Recorded<O> {
+        match result {
+            Ok(status) => {
+                self.consecutive_errors = 0;
+                self.last_error = None;
+                let changed = self.last.as_ref().is_none_or(|l| status.changed_from(l));
+                match status.phase {
+                    Phase::Succeeded => return Recorded::Final(Outcome::Succeeded(status)),
+                    Phase::Failed => return Recorded::Final(Outcome::Failed(status)),
+                    Phase::Cancelled => return Recorded::Final(Outcome::Cancelled(status)),
+                    _ => {}
+                }
+                self.last = Some(Box::new(status));
+                if changed {
+                    Recorded::Changed
+                } else {
+                    Recorded::Unchanged
+                }
+            }
+            Err(error) => {
+                self.consecutive_errors += 1;
+                self.last_error = Some(Box::new(error));
+                Recorded::Unchanged
+            }
+        }
+    }
+
+    pub(crate) fn report(&mut self, outcome: Outcome<O>, now: Instant) -> Report<O> {
+        Report::new(
+            std::mem::take(&mut self.task_id),
+            outcome,
+            self.attempt,
+            self.elapsed(now),
+        )
+    }
+}
