@@ -75,6 +75,7 @@ mod secret;
 mod source;
 mod status;
 mod task;
+mod tracker;
 
 #[cfg(feature = "http")]
 pub mod http;
@@ -97,6 +98,7 @@ pub use response::{Auth, HttpEndpoint, HttpMethod, RequestSpec, StatusResponse};
 pub use secret::ApiKey;
 pub use source::{BatchStatusSource, DynSource, JsonSource, StatusSource};
 pub use status::{Progress, ProgressEvent, RemoteError, Status};
+pub use tracker::{RateLimit, SourceId, SourceOptions, Tracker, TrackerEvent, TrackerHandle};
 
 #[cfg(feature = "derive")]
 pub use poller_derive::StatusResponse;

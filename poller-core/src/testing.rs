@@ -216,3 +216,145 @@ impl crate::HttpEndpoint for ExampleEndpoint {
         params: &[],
     };
 }
+
+/// A source whose tasks finish at known instants: each task registered with
+/// [`add_task`](TimedSource::add_task) reports `running` until its duration has passed (in
+/// tokio's clock) and `succeeded` after; unknown ids are a permanent 404. It can answer in
+/// batches, and it records every call, for testing trackers and measuring policies.
+///
+/// ```
+/// use std::time::Duration;
+/// use poller_core::{Phase, StatusSource, testing::TimedSource};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let src = TimedSource::new("timed").with_batch(10);
+/// src.add_task("a", Duration::from_secs(5));
+/// assert_eq!(src.fetch("a").await.unwrap().phase, Phase::Running);
+/// tokio::time::sleep(Duration::from_secs(5)).await;
+/// assert_eq!(src.fetch("a").await.unwrap().phase, Phase::Succeeded);
+/// assert!(src.fetch("nope").await.unwrap_err().is_permanent());
+/// assert_eq!(src.calls().len(), 3);
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct TimedSource {
+    name: String,
+    max_batch: usize,
+    state: Mutex<TimedState>,
+}
+
+#[derive(Debug, Default)]
+struct TimedState {
+    done_at: std::collections::HashMap<String, Instant>,
+    calls: Vec<(Instant, usize)>,
+}
+
+impl TimedSource {
+    /// A source with no tasks, answering one task per call.
+    ///
+    /// ```
+    /// assert!(poller_core::testing::TimedSource::new("t").calls().is_empty());
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
+        TimedSource {
+            name: name.into(),
+            max_batch: 0,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Also answers up to `max` tasks per call as a [`BatchStatusSource`](crate::BatchStatusSource).
+    ///
+    /// ```
+    /// use poller_core::{StatusSource, testing::TimedSource};
+    /// assert!(TimedSource::new("t").with_batch(5).as_batch().is_some());
+    /// ```
+    pub fn with_batch(mut self, max: usize) -> Self {
+        self.max_batch = max;
+        self
+    }
+
+    /// Registers `task_id`, finishing `duration` from now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// poller_core::testing::TimedSource::new("t").add_task("x", std::time::Duration::from_secs(1));
+    /// # }
+    /// ```
+    pub fn add_task(&self, task_id: impl Into<String>, duration: Duration) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state
+            .done_at
+            .insert(task_id.into(), Instant::now() + duration);
+    }
+
+    /// Every call so far: when, and how many task ids it carried.
+    ///
+    /// ```
+    /// assert!(poller_core::testing::TimedSource::new("t").calls().is_empty());
+    /// ```
+    pub fn calls(&self) -> Vec<(Instant, usize)> {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .calls
+            .clone()
+    }
+
+    fn answer(
+        &self,
+        state: &TimedState,
+        task_id: &str,
+        now: Instant,
+    ) -> Result<Status<()>, FetchError> {
+        match state.done_at.get(task_id) {
+            Some(at) if *at <= now => Ok(Status::new(crate::Phase::Succeeded, "succeeded")),
+            Some(_) => Ok(Status::new(crate::Phase::Running, "running")),
+            None => Err(FetchError::http(
+                404,
+                format!("unknown task {task_id}").as_bytes(),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl StatusSource for TimedSource {
+    type Output = ();
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn fetch(&self, task_id: &str) -> Result<Status<()>, FetchError> {
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.calls.push((now, 1));
+        self.answer(&state, task_id, now)
+    }
+
+    fn as_batch(&self) -> Option<&dyn crate::BatchStatusSource<Output = ()>> {
+        if self.max_batch > 0 { Some(self) } else { None }
+    }
+}
+
+#[async_trait]
+impl crate::BatchStatusSource for TimedSource {
+    fn max_batch(&self) -> usize {
+        self.max_batch.max(1)
+    }
+
+    async fn fetch_many(
+        &self,
+        task_ids: &[&str],
+    ) -> Result<Vec<Result<Status<()>, FetchError>>, FetchError> {
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.calls.push((now, task_ids.len()));
+        Ok(task_ids
+            .iter()
+            .map(|id| self.answer(&state, id, now))
+            .collect())
+    }
+}

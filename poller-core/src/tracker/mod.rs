@@ -1,0 +1,692 @@
+//! Many tasks at once: one scheduler, batching, rate limits.
+
+mod rate_limit;
+
+pub use rate_limit::RateLimit;
+
+use crate::poller::log_fetch;
+use crate::task::{Recorded, TaskCore};
+use crate::{BoxPolicy, ErrorPolicy, FetchError, PollPolicy, Report, Status, StatusSource};
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, Stream, StreamExt};
+use rate_limit::Limiter;
+use slab::Slab;
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, Sleep};
+use tokio_util::time::DelayQueue;
+
+/// Identifies a source added to a [`Tracker`].
+///
+/// ```
+/// use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+/// let mut t = Tracker::<()>::new();
+/// let a = t.add_source(ScriptedSource::new("a"), Fixed::secs(1));
+/// let b = t.add_source(ScriptedSource::new("b"), Fixed::secs(1));
+/// assert_ne!(a, b);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(u32);
+
+/// Per-source settings of a [`Tracker`].
+///
+/// # Default
+/// No rate limit; batches as large as the source allows (capped by the tracker's batch size).
+///
+/// ```
+/// use poller_core::{RateLimit, SourceOptions};
+/// let o = SourceOptions::default().rate_limit(RateLimit::per_second(5)).batch_size(50);
+/// assert_eq!(o.batch_size, Some(50));
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SourceOptions {
+    /// The request rate limit for this source.
+    pub rate_limit: Option<RateLimit>,
+    /// The largest batch for this source (overrides the tracker's batch size).
+    pub batch_size: Option<usize>,
+}
+
+impl SourceOptions {
+    /// Sets the rate limit.
+    ///
+    /// ```
+    /// let o = poller_core::SourceOptions::default().rate_limit(poller_core::RateLimit::per_second(1));
+    /// assert!(o.rate_limit.is_some());
+    /// ```
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Sets the batch size (at least 1).
+    ///
+    /// ```
+    /// assert_eq!(poller_core::SourceOptions::default().batch_size(0).batch_size, Some(1));
+    /// ```
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.batch_size = Some(size.max(1));
+        self
+    }
+}
+
+/// What a [`Tracker`] yields.
+///
+/// ```
+/// use poller_core::{Outcome, Phase, Report, Status, TrackerEvent};
+/// fn finished(e: &TrackerEvent) -> bool { matches!(e, TrackerEvent::Finished { .. }) }
+/// # let _ = finished;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TrackerEvent<O = serde_json::Value> {
+    /// A task's phase, raw status or progress changed (only with
+    /// [`emit_changes`](Tracker::emit_changes)).
+    Changed {
+        /// The task's source.
+        source: SourceId,
+        /// The task's id.
+        task_id: String,
+        /// The new status.
+        status: Status<O>,
+        /// Fetches made for this task so far.
+        attempts: u32,
+    },
+    /// A task ended; this is the only event for it after which it is no longer tracked.
+    Finished {
+        /// The task's source.
+        source: SourceId,
+        /// How it ended.
+        report: Report<O>,
+    },
+}
+
+/// A cheap handle for adding tasks to a running [`Tracker`] from anywhere.
+///
+/// ```
+/// use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+/// let mut t = Tracker::<()>::new();
+/// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+/// let handle = t.handle();
+/// assert!(handle.track(s, "task-1"));
+/// ```
+pub struct TrackerHandle<O> {
+    tx: mpsc::UnboundedSender<(SourceId, String)>,
+    _output: std::marker::PhantomData<fn() -> O>,
+}
+
+impl<O> Clone for TrackerHandle<O> {
+    fn clone(&self) -> Self {
+        TrackerHandle {
+            tx: self.tx.clone(),
+            _output: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<O> fmt::Debug for TrackerHandle<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrackerHandle").finish_non_exhaustive()
+    }
+}
+
+impl<O> TrackerHandle<O> {
+    /// Starts tracking `task_id` of `source`. Returns `false` when the tracker is gone.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// let h = t.handle();
+    /// drop(t);
+    /// assert!(!h.track(s, "late"));
+    /// ```
+    pub fn track(&self, source: SourceId, task_id: impl Into<String>) -> bool {
+        self.tx.send((source, task_id.into())).is_ok()
+    }
+}
+
+struct SourceEntry<O> {
+    source: Arc<dyn StatusSource<Output = O>>,
+    policy: BoxPolicy,
+    limiter: Option<Limiter>,
+    batch: usize,
+    ready: VecDeque<usize>,
+}
+
+struct Tracked<O> {
+    core: TaskCore<O>,
+    source: SourceId,
+}
+
+struct Answer<O> {
+    source: SourceId,
+    keys: Vec<usize>,
+    results: Vec<Result<Status<O>, FetchError>>,
+}
+
+/// Waits on many tasks at once, of any number of sources: a [`Stream`] of
+/// [`TrackerEvent`]s, each task ending exactly once.
+///
+/// - **One scheduler.** Every task's next poll sits in one timer queue (tokio-util's
+///   `DelayQueue`); nothing is spawned per task, and the tracker does its work only while
+///   the stream is polled. Dropping the tracker stops every request.
+/// - **Same decisions as [`Poller`](crate::Poller).** Each task follows its source's
+///   [`PollPolicy`] and the tracker's [`ErrorPolicy`], exactly as a single wait would.
+/// - **Batching.** When several tasks of a [`BatchStatusSource`](crate::BatchStatusSource)
+///   are due, they go out in one request of up to the batch size.
+/// - **Limits.** At most `max_in_flight` requests at once over all sources; an optional
+///   [`RateLimit`] per source.
+/// - **Memory.** A tracked task costs its id, the last status seen, and about 150 bytes of
+///   bookkeeping (measured in `BENCHMARKS.md`).
+///
+/// The stream ends when no task is left and no [`TrackerHandle`] is alive.
+///
+/// # Default
+/// 64 requests in flight, batches of up to 100, fetch timeout 120 s, [`ErrorPolicy::default`],
+/// no change events.
+///
+/// ```
+/// use futures::StreamExt;
+/// use poller_core::{Fixed, OutcomeKind, Phase, Status, Tracker, TrackerEvent, testing::ScriptedSource};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let mut tracker = Tracker::new();
+/// let src = tracker.add_source(
+///     ScriptedSource::<()>::new("jobs")
+///         .then_status(Status::new(Phase::Running, "running"))
+///         .then_status(Status::new(Phase::Succeeded, "done")),
+///     Fixed::secs(1),
+/// );
+/// tracker.track(src, "a");
+/// tracker.track(src, "b");
+/// let mut finished = 0;
+/// while let Some(event) = tracker.next().await {
+///     if let TrackerEvent::Finished { report, .. } = event {
+///         assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
+///         finished += 1;
+///     }
+/// }
+/// assert_eq!(finished, 2);
+/// # }
+/// ```
+pub struct Tracker<O = serde_json::Value> {
+    sources: Vec<SourceEntry<O>>,
+    tasks: Slab<Tracked<O>>,
+    timers: DelayQueue<usize>,
+    in_flight: FuturesUnordered<BoxFuture<'static, Answer<O>>>,
+    events: VecDeque<TrackerEvent<O>>,
+    commands: mpsc::UnboundedReceiver<(SourceId, String)>,
+    weak_tx: mpsc::WeakUnboundedSender<(SourceId, String)>,
+    commands_closed: bool,
+    rate_wake: Option<Pin<Box<Sleep>>>,
+    unscheduled: Vec<usize>,
+    cursor: usize,
+    max_in_flight: usize,
+    batch_size: usize,
+    fetch_timeout: Option<Duration>,
+    errors: ErrorPolicy,
+    emit_changes: bool,
+}
+
+impl<O> fmt::Debug for Tracker<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tracker")
+            .field("sources", &self.sources.len())
+            .field("tasks", &self.tasks.len())
+            .field("in_flight", &self.in_flight.len())
+            .field("max_in_flight", &self.max_in_flight)
+            .field("batch_size", &self.batch_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O: Clone + Send + Sync + 'static> Default for Tracker<O> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<O: Clone + Send + Sync + 'static> Tracker<O> {
+    /// An empty tracker with default settings.
+    ///
+    /// ```
+    /// assert!(poller_core::Tracker::<()>::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Tracker {
+            sources: Vec::new(),
+            tasks: Slab::new(),
+            timers: DelayQueue::new(),
+            in_flight: FuturesUnordered::new(),
+            events: VecDeque::new(),
+            commands: rx,
+            weak_tx: tx.downgrade(),
+            commands_closed: false,
+            rate_wake: None,
+            unscheduled: Vec::new(),
+            cursor: 0,
+            max_in_flight: 64,
+            batch_size: 100,
+            fetch_timeout: Some(Duration::from_secs(120)),
+            errors: ErrorPolicy::default(),
+            emit_changes: false,
+        }
+    }
+
+    /// Sets the most requests in flight at once, over all sources (at least 1).
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().max_in_flight(8);
+    /// ```
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// Sets the default largest batch for batch sources (at least 1).
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().batch_size(20);
+    /// ```
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    /// Sets how failed fetches are retried.
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().error_policy(poller_core::ErrorPolicy::never());
+    /// ```
+    pub fn error_policy(mut self, errors: ErrorPolicy) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Sets the longest one request may take before it counts as a (transient) timeout.
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().fetch_timeout(None);
+    /// ```
+    pub fn fetch_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.fetch_timeout = timeout;
+        self
+    }
+
+    /// Also yields [`TrackerEvent::Changed`] for every change of phase, raw status or progress.
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().emit_changes(true);
+    /// ```
+    pub fn emit_changes(mut self, yes: bool) -> Self {
+        self.emit_changes = yes;
+        self
+    }
+
+    /// Adds a source polled on the schedule of `policy`.
+    ///
+    /// ```
+    /// # use poller_core::{Exponential, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let _id = t.add_source(ScriptedSource::new("s"), Exponential::default());
+    /// ```
+    pub fn add_source(
+        &mut self,
+        source: impl StatusSource<Output = O> + 'static,
+        policy: impl PollPolicy + 'static,
+    ) -> SourceId {
+        self.add_source_with(
+            Arc::new(source),
+            BoxPolicy::new(policy),
+            SourceOptions::default(),
+        )
+    }
+
+    /// Adds a shared source with explicit options.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use poller_core::{BoxPolicy, Fixed, RateLimit, SourceOptions, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let _id = t.add_source_with(
+    ///     Arc::new(ScriptedSource::new("s")),
+    ///     BoxPolicy::new(Fixed::secs(1)),
+    ///     SourceOptions::default().rate_limit(RateLimit::per_second(10)),
+    /// );
+    /// ```
+    pub fn add_source_with(
+        &mut self,
+        source: Arc<dyn StatusSource<Output = O>>,
+        policy: BoxPolicy,
+        options: SourceOptions,
+    ) -> SourceId {
+        let max = source.as_batch().map_or(1, |b| b.max_batch().max(1));
+        let batch = options.batch_size.unwrap_or(self.batch_size).min(max);
+        self.sources.push(SourceEntry {
+            source,
+            policy,
+            limiter: options.rate_limit.map(|r| r.limiter()),
+            batch,
+            ready: VecDeque::new(),
+        });
+        SourceId(u32::try_from(self.sources.len() - 1).expect("fewer than 2^32 sources"))
+    }
+
+    /// Starts tracking `task_id` of `source`; its first poll follows the source's policy.
+    ///
+    /// # Panics
+    /// If `source` was not returned by this tracker's `add_source`.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// t.track(s, "task-1");
+    /// assert_eq!(t.len(), 1);
+    /// ```
+    pub fn track(&mut self, source: SourceId, task_id: impl Into<String>) {
+        assert!(
+            (source.0 as usize) < self.sources.len(),
+            "unknown source {source:?}"
+        );
+        let core = TaskCore::new(task_id.into(), Instant::now());
+        let key = self.tasks.insert(Tracked { core, source });
+        // Scheduled on the next poll, so that tracking works outside a runtime too.
+        self.unscheduled.push(key);
+    }
+
+    /// A handle for adding tasks while the tracker runs.
+    ///
+    /// ```
+    /// # use poller_core::Tracker;
+    /// let mut t = Tracker::<()>::new();
+    /// let _h = t.handle();
+    /// ```
+    pub fn handle(&mut self) -> TrackerHandle<O> {
+        let tx = match self.weak_tx.upgrade() {
+            Some(tx) => tx,
+            None => {
+                // Every earlier handle is gone (or there never was one): open a new channel.
+                let (tx, rx) = mpsc::unbounded_channel();
+                self.commands = rx;
+                self.weak_tx = tx.downgrade();
+                self.commands_closed = false;
+                tx
+            }
+        };
+        TrackerHandle {
+            tx,
+            _output: std::marker::PhantomData,
+        }
+    }
+
+    /// The number of tasks being tracked.
+    ///
+    /// ```
+    /// assert_eq!(poller_core::Tracker::<()>::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// `true` when no task is tracked.
+    ///
+    /// ```
+    /// assert!(poller_core::Tracker::<()>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// The number of requests in flight.
+    ///
+    /// ```
+    /// assert_eq!(poller_core::Tracker::<()>::new().in_flight(), 0);
+    /// ```
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Decides the task's next poll: into the timer queue, or finished.
+    fn schedule(&mut self, key: usize, now: Instant) {
+        let task = &mut self.tasks[key];
+        let policy = &self.sources[task.source.0 as usize].policy;
+        match task.core.next_delay(policy, &self.errors, now) {
+            Ok(delay) => {
+                self.timers.insert(key, delay);
+            }
+            Err(outcome) => {
+                let mut task = self.tasks.remove(key);
+                let report = task.core.report(outcome, now);
+                tracing::debug!(task_id = %report.task_id, outcome = %report.outcome.kind(), attempts = report.attempts, "task finished");
+                self.events.push_back(TrackerEvent::Finished {
+                    source: task.source,
+                    report,
+                });
+            }
+        }
+    }
+
+    fn on_answer(&mut self, answer: Answer<O>) {
+        let now = Instant::now();
+        for (key, result) in answer.keys.into_iter().zip(answer.results) {
+            let task = &mut self.tasks[key];
+            task.core.attempt += 1;
+            log_fetch(task.core.attempt, &result);
+            match task.core.record(result) {
+                Recorded::Final(outcome) => {
+                    let mut task = self.tasks.remove(key);
+                    let report = task.core.report(outcome, now);
+                    self.events.push_back(TrackerEvent::Finished {
+                        source: answer.source,
+                        report,
+                    });
+                }
+                recorded => {
+                    if self.emit_changes && matches!(recorded, Recorded::Changed) {
+                        let task = &self.tasks[key];
+                        self.events.push_back(TrackerEvent::Changed {
+                            source: answer.source,
+                            task_id: task.core.task_id.clone(),
+                            status: task
+                                .core
+                                .last
+                                .as_deref()
+                                .cloned()
+                                .expect("changed has a status"),
+                            attempts: task.core.attempt,
+                        });
+                    }
+                    self.schedule(key, now);
+                }
+            }
+        }
+    }
+
+    /// Sends requests for due tasks while limits allow. Returns `true` if any was sent.
+    fn dispatch(&mut self) -> bool {
+        let n = self.sources.len();
+        let mut sent = false;
+        let mut earliest_wake: Option<Instant> = None;
+        loop {
+            let mut any = false;
+            for i in 0..n {
+                if self.in_flight.len() >= self.max_in_flight {
+                    break;
+                }
+                let s = (self.cursor + i) % n;
+                let entry = &mut self.sources[s];
+                if entry.ready.is_empty() {
+                    continue;
+                }
+                if let Some(limiter) = &entry.limiter {
+                    if let Err(not_until) = limiter.check() {
+                        let at = Instant::from_std(not_until.earliest_possible());
+                        earliest_wake = Some(earliest_wake.map_or(at, |e| e.min(at)));
+                        continue;
+                    }
+                }
+                let take = entry.batch.min(entry.ready.len());
+                let keys: Vec<usize> = entry.ready.drain(..take).collect();
+                let ids: Vec<String> = keys
+                    .iter()
+                    .map(|k| self.tasks[*k].core.task_id.clone())
+                    .collect();
+                let fut = request(
+                    SourceId(s as u32),
+                    entry.source.clone(),
+                    keys,
+                    ids,
+                    self.fetch_timeout,
+                );
+                self.in_flight.push(fut);
+                any = true;
+                sent = true;
+            }
+            self.cursor = (self.cursor + 1) % n.max(1);
+            if !any || self.in_flight.len() >= self.max_in_flight {
+                break;
+            }
+        }
+        if let Some(at) = earliest_wake {
+            match &mut self.rate_wake {
+                Some(sleep) if sleep.deadline() <= at => {}
+                Some(sleep) => sleep.as_mut().reset(at),
+                None => self.rate_wake = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+        }
+        sent
+    }
+
+    fn finished(&self) -> bool {
+        self.tasks.is_empty() && self.in_flight.is_empty() && self.commands_closed
+    }
+}
+
+fn request<O: Clone + Send + Sync + 'static>(
+    source_id: SourceId,
+    source: Arc<dyn StatusSource<Output = O>>,
+    keys: Vec<usize>,
+    ids: Vec<String>,
+    timeout: Option<Duration>,
+) -> BoxFuture<'static, Answer<O>> {
+    async move {
+        let results = match (ids.len(), source.as_batch()) {
+            (1, _) | (_, None) => {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    out.push(with_timeout(timeout, source.fetch(id)).await);
+                }
+                out
+            }
+            (n, Some(batch)) => {
+                let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+                match with_timeout(timeout, batch.fetch_many(&refs)).await {
+                    Ok(results) if results.len() == n => results,
+                    Ok(results) => {
+                        let e = FetchError::Other {
+                            message: format!(
+                                "batch answer has {} entries for {n} task ids",
+                                results.len()
+                            ),
+                            class: crate::ErrorClass::Permanent,
+                        };
+                        vec![Err(e); n]
+                    }
+                    Err(e) => vec![Err(e); n],
+                }
+            }
+        };
+        Answer {
+            source: source_id,
+            keys,
+            results,
+        }
+    }
+    .boxed()
+}
+
+async fn with_timeout<T>(
+    timeout: Option<Duration>,
+    fut: impl Future<Output = Result<T, FetchError>>,
+) -> Result<T, FetchError> {
+    match timeout {
+        Some(t) => tokio::time::timeout(t, fut)
+            .await
+            .unwrap_or(Err(FetchError::Timeout(t))),
+        None => fut.await,
+    }
+}
+
+// The tracker never pins its fields (outputs sit in boxes and queues), so it can move freely.
+impl<O> Unpin for Tracker<O> {}
+
+impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
+    type Item = TrackerEvent<O>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            let mut progressed = false;
+            if !this.commands_closed {
+                loop {
+                    match this.commands.poll_recv(cx) {
+                        Poll::Ready(Some((source, id))) => {
+                            this.track(source, id);
+                            progressed = true;
+                        }
+                        Poll::Ready(None) => {
+                            this.commands_closed = true;
+                            break;
+                        }
+                        Poll::Pending => break,
+                    }
+                }
+            }
+            if !this.unscheduled.is_empty() {
+                let now = Instant::now();
+                for key in std::mem::take(&mut this.unscheduled) {
+                    this.schedule(key, now);
+                }
+                progressed = true;
+            }
+            while let Poll::Ready(Some(expired)) = this.timers.poll_expired(cx) {
+                let key = expired.into_inner();
+                let source = this.tasks[key].source.0 as usize;
+                this.sources[source].ready.push_back(key);
+                progressed = true;
+            }
+            if let Some(sleep) = &mut this.rate_wake {
+                if sleep.as_mut().poll(cx).is_ready() {
+                    this.rate_wake = None;
+                    progressed = true;
+                }
+            }
+            if this.dispatch() {
+                progressed = true;
+            }
+            while let Poll::Ready(Some(answer)) = this.in_flight.poll_next_unpin(cx) {
+                this.on_answer(answer);
+                progressed = true;
+            }
+            if let Some(event) = this.events.pop_front() {
+                return Poll::Ready(Some(event));
+            }
+            if this.finished() {
+                return Poll::Ready(None);
+            }
+            if !progressed {
+                return Poll::Pending;
+            }
+        }
+    }
+}
