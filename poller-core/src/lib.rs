@@ -89,8 +89,9 @@ pub use http::HttpSource;
 pub use outcome::{Outcome, OutcomeKind, Report};
 pub use phase::Phase;
 pub use policy::{
-    AttemptLimit, BoxPolicy, Deadline, Decision, ErrorPolicy, Exponential, Fixed, HonorRetryAfter,
-    InitialDelay, Jitter, Observation, PollPolicy, PollPolicyExt, StopOnInput, StopReason,
+    Adaptive, AdaptiveStore, AttemptLimit, BoxPolicy, Deadline, Decision, ErrorPolicy, Exponential,
+    Finish, Fixed, HonorRetryAfter, InitialDelay, Jitter, Observation, PollPolicy, PollPolicyExt,
+    StopOnInput, StopReason,
 };
 pub use poller::{Poller, WatchEvent};
 pub use registry::{Param, Provider, provider, providers};

@@ -279,7 +279,10 @@ where
             tokio::time::sleep(delay).await;
             self.core.attempt += 1;
             let result = self.fetch().instrument(self.span.clone()).await;
-            match self.core.record(result) {
+            match self
+                .core
+                .record(result, &*self.poller.policy, Instant::now())
+            {
                 Recorded::Final(outcome) => return self.done(outcome),
                 Recorded::Changed => return Step::Changed,
                 Recorded::Unchanged => {}

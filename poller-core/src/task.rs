@@ -2,8 +2,8 @@
 //! [`Tracker`](crate::Tracker): what happened so far, the next delay, and the outcome.
 
 use crate::{
-    Decision, ErrorPolicy, FetchError, Observation, Outcome, Phase, PollPolicy, Report, Status,
-    StopReason,
+    Decision, ErrorPolicy, FetchError, Finish, Observation, Outcome, Phase, PollPolicy, Report,
+    Status, StopReason,
 };
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
@@ -27,6 +27,8 @@ pub(crate) struct TaskCore<O> {
     consecutive_errors: u32,
     pub(crate) last: Option<Box<Status<O>>>,
     last_error: Option<Box<FetchError>>,
+    /// When the task was last seen not final (from the start of the wait).
+    running_at: Option<Duration>,
     salt: u64,
 }
 
@@ -41,6 +43,7 @@ impl<O> TaskCore<O> {
             consecutive_errors: 0,
             last: None,
             last_error: None,
+            running_at: None,
             salt: h.finish(),
         }
     }
@@ -106,19 +109,33 @@ impl<O> TaskCore<O> {
         }
     }
 
-    /// Records the result of fetch number `self.attempt` (the caller increments it first).
-    pub(crate) fn record(&mut self, result: Result<Status<O>, FetchError>) -> Recorded<O> {
+    /// Records the result of fetch number `self.attempt` (the caller increments it first),
+    /// telling `policy` when the task turns out to have finished.
+    pub(crate) fn record<P: PollPolicy + ?Sized>(
+        &mut self,
+        result: Result<Status<O>, FetchError>,
+        policy: &P,
+        now: Instant,
+    ) -> Recorded<O> {
         match result {
             Ok(status) => {
                 self.consecutive_errors = 0;
                 self.last_error = None;
                 let changed = self.last.as_ref().is_none_or(|l| status.changed_from(l));
+                if status.phase.is_final() {
+                    policy.on_finished(&Finish::new(
+                        status.phase,
+                        self.running_at,
+                        self.elapsed(now),
+                    ));
+                }
                 match status.phase {
                     Phase::Succeeded => return Recorded::Final(Outcome::Succeeded(status)),
                     Phase::Failed => return Recorded::Final(Outcome::Failed(status)),
                     Phase::Cancelled => return Recorded::Final(Outcome::Cancelled(status)),
                     _ => {}
                 }
+                self.running_at = Some(self.elapsed(now));
                 self.last = Some(Box::new(status));
                 if changed {
                     Recorded::Changed

@@ -29,4 +29,8 @@ impl<P: PollPolicy> PollPolicy for AttemptLimit<P> {
     fn deadline(&self) -> Option<Duration> {
         self.inner.deadline()
     }
+
+    fn on_finished(&self, finish: &super::Finish) {
+        self.inner.on_finished(finish)
+    }
 }

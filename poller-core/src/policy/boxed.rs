@@ -42,4 +42,8 @@ impl PollPolicy for BoxPolicy {
     fn deadline(&self) -> Option<Duration> {
         self.0.deadline()
     }
+
+    fn on_finished(&self, finish: &super::Finish) {
+        self.0.on_finished(finish)
+    }
 }

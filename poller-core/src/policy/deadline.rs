@@ -51,4 +51,8 @@ impl<P: PollPolicy> PollPolicy for Deadline<P> {
                 .map_or(self.limit, |d| d.min(self.limit)),
         )
     }
+
+    fn on_finished(&self, finish: &super::Finish) {
+        self.inner.on_finished(finish)
+    }
 }

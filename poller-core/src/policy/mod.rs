@@ -1,5 +1,6 @@
 //! Poll policies: when to ask again, or why to stop.
 
+mod adaptive;
 mod attempt_limit;
 mod boxed;
 mod deadline;
@@ -13,6 +14,7 @@ mod observation;
 mod retry_after;
 mod stop_on_input;
 
+pub use adaptive::{Adaptive, AdaptiveStore};
 pub use attempt_limit::AttemptLimit;
 pub use boxed::BoxPolicy;
 pub use deadline::Deadline;
@@ -22,7 +24,7 @@ pub use ext::PollPolicyExt;
 pub use fixed::Fixed;
 pub use initial_delay::InitialDelay;
 pub use jitter::Jitter;
-pub use observation::{Decision, Observation, StopReason};
+pub use observation::{Decision, Finish, Observation, StopReason};
 pub use retry_after::HonorRetryAfter;
 pub use stop_on_input::StopOnInput;
 
@@ -73,6 +75,19 @@ pub trait PollPolicy: Send + Sync {
     /// ```
     fn deadline(&self) -> Option<Duration> {
         None
+    }
+
+    /// Called once when a task polled under this policy reached a final phase, with what is
+    /// known of its duration. Policies that learn ([`Adaptive`]) use it; the default does
+    /// nothing. Combinators pass it on to the policy they wrap.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use poller_core::{Finish, Fixed, Phase, PollPolicy};
+    /// Fixed::secs(1).on_finished(&Finish::new(Phase::Succeeded, Some(Duration::from_secs(4)), Duration::from_secs(5)));
+    /// ```
+    fn on_finished(&self, finish: &Finish) {
+        let _ = finish;
     }
 }
 

@@ -193,3 +193,56 @@ impl fmt::Display for StopReason {
         }
     }
 }
+
+/// What is known of a finished task's duration, given to
+/// [`PollPolicy::on_finished`](crate::PollPolicy::on_finished): it was still running at the
+/// last poll before (`running_at`, if any) and final at `final_at`, both measured from the
+/// start of the wait.
+///
+/// ```
+/// use std::time::Duration;
+/// use poller_core::{Finish, Phase};
+/// let f = Finish::new(Phase::Succeeded, Some(Duration::from_secs(8)), Duration::from_secs(10));
+/// assert_eq!(f.estimate(), Duration::from_secs(9));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Finish {
+    /// The final phase.
+    pub phase: Phase,
+    /// When the task was last seen not final, if it ever was.
+    pub running_at: Option<Duration>,
+    /// When the task was first seen final.
+    pub final_at: Duration,
+}
+
+impl Finish {
+    /// A finish.
+    ///
+    /// ```
+    /// # use poller_core::{Finish, Phase};
+    /// let f = Finish::new(Phase::Failed, None, std::time::Duration::from_secs(3));
+    /// assert_eq!(f.final_at.as_secs(), 3);
+    /// ```
+    pub fn new(phase: Phase, running_at: Option<Duration>, final_at: Duration) -> Self {
+        Finish {
+            phase,
+            running_at,
+            final_at,
+        }
+    }
+
+    /// The best single guess of the duration: the middle of the interval in which the task
+    /// ended (or `final_at` when it was never seen running).
+    ///
+    /// ```
+    /// # use poller_core::{Finish, Phase};
+    /// assert_eq!(Finish::new(Phase::Succeeded, None, std::time::Duration::from_secs(3)).estimate().as_secs(), 3);
+    /// ```
+    pub fn estimate(&self) -> Duration {
+        match self.running_at {
+            Some(r) if r <= self.final_at => r + (self.final_at - r) / 2,
+            _ => self.final_at,
+        }
+    }
+}

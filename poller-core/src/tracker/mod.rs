@@ -482,7 +482,8 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             let task = &mut self.tasks[key];
             task.core.attempt += 1;
             log_fetch(task.core.attempt, &result);
-            match task.core.record(result) {
+            let policy = &self.sources[answer.source.0 as usize].policy;
+            match task.core.record(result, policy, now) {
                 Recorded::Final(outcome) => {
                     let mut task = self.tasks.remove(key);
                     let report = task.core.report(outcome, now);
