@@ -91,7 +91,7 @@ pub use phase::Phase;
 pub use policy::{
     Adaptive, AdaptiveStore, AttemptLimit, BoxPolicy, Deadline, Decision, ErrorPolicy, Exponential,
     Finish, Fixed, HonorRetryAfter, InitialDelay, Jitter, Observation, PollPolicy, PollPolicyExt,
-    StopOnInput, StopReason,
+    StopOnInput, StopReason, recommended_policy,
 };
 pub use poller::{Poller, WatchEvent};
 pub use registry::{Param, Provider, provider, providers};

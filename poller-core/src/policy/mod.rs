@@ -100,6 +100,27 @@ where
     }
 }
 
+/// poller's recommended schedule when a provider documents none: poll at once, then after
+/// 1 s, growing ×1.25 per poll up to one poll every 5 minutes, never sooner than the server's
+/// `Retry-After`, for at most 6 hours.
+///
+/// Growth by a constant factor keeps detection lag proportional to a task's duration (within
+/// about 25 % of it) for tasks from a second to hours long, at a request count that grows only
+/// with the logarithm of the duration; `BENCHMARKS.md` compares it with other libraries'
+/// schedules. Add your own [`with_deadline`](PollPolicyExt::with_deadline) for a tighter limit.
+///
+/// ```
+/// use std::time::Duration;
+/// use poller_core::{PollPolicy, recommended_policy};
+/// assert_eq!(recommended_policy().deadline(), Some(Duration::from_secs(6 * 3600)));
+/// ```
+pub fn recommended_policy() -> BoxPolicy {
+    Exponential::new(Duration::from_secs(1), 1.25, Duration::from_secs(300))
+        .with_deadline(Duration::from_secs(6 * 3600))
+        .honor_retry_after()
+        .boxed()
+}
+
 /// A deterministic 64-bit mix (splitmix64), used for seedable jitter.
 pub(crate) fn mix64(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
