@@ -1,7 +1,7 @@
 //! Routing on the raw (still percent-encoded) path, so ids are decoded exactly once, here.
 
 use axum::http::Method;
-use percent_encoding::percent_decode_str;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::api::{Api, TaskKey};
 
@@ -28,6 +28,18 @@ pub(crate) enum Route {
     /// A known path with the wrong method.
     WrongMethod(Api),
     Unknown,
+}
+
+/// Everything but RFC 3986 unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes one path segment or query value.
+pub(crate) fn encode(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 fn decode(segment: &str) -> String {

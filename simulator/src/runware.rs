@@ -287,9 +287,9 @@ pub(crate) fn render(
                     (Progress::Fixed(p), _) => Some(u64::from(*p)),
                     (Progress::Rising, None) => Some(0),
                     (Progress::Rising, Some(end)) => {
-                        let span = (end - at.started).as_secs_f64();
-                        let done = (elapsed - at.started).as_secs_f64();
-                        Some(((done / span * 100.0).floor() as u64).min(99))
+                        let span = (end - at.started).as_nanos().max(1);
+                        let done = (elapsed - at.started).as_nanos();
+                        Some(((done * 100 / span) as u64).min(99))
                     }
                 };
                 if let Some(p) = p {

@@ -25,7 +25,7 @@ use crate::log::{RecordedRequest, RequestLog};
 use crate::narada::{NaradaStage, NaradaTask};
 use crate::reply::Reply;
 use crate::rng::SplitMix64;
-use crate::route::{Route, query_param};
+use crate::route::{Route, encode, query_param};
 use crate::runware::{RunwareEntry, RunwareTask};
 use crate::script::Script;
 use crate::vessl::{VesslEntry, VesslStage};
@@ -120,8 +120,7 @@ impl Shared {
 
     /// The URL a client polls for this task (for Runware, the `POST /v1` endpoint).
     pub(crate) fn status_url(&self, key: &TaskKey) -> String {
-        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-        let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        let enc = encode;
         let base = &self.base_url;
         match key {
             TaskKey::Narada { id } => {
@@ -492,12 +491,7 @@ impl Simulator {
     /// A VESSL service's base URL: `base_url + "/api/v1/services/{slug}"` (the slug is
     /// percent-encoded).
     pub fn vessl_base_url(&self, slug: &str) -> String {
-        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-        format!(
-            "{}/api/v1/services/{}",
-            self.shared.base_url,
-            utf8_percent_encode(slug, NON_ALPHANUMERIC)
-        )
+        format!("{}/api/v1/services/{}", self.shared.base_url, encode(slug))
     }
 
     /// The keys each API accepts, and the Dari organisation.
