@@ -1,19 +1,6 @@
 //! The JSON control API under `/_sim`, so the binary can be driven from a shell.
 //!
-//! Routes (no auth; errors are `{"error": "..."}` with 400 or 404):
-//!
-//! | route | body / query | answer |
-//! |---|---|---|
-//! | `GET /_sim/info` | | base URLs, keys, elapsed time |
-//! | `POST /_sim/tasks` | a task spec or an array of them | 201 `[{"task": ..., "url": ...}]` |
-//! | `DELETE /_sim/tasks` | a task key `{"api": ..., "id": ...}` | 204, or 404 |
-//! | `GET /_sim/requests` | `?api=narada&id=...` (both optional) | the log, oldest first |
-//! | `DELETE /_sim/requests` | | 204, log emptied |
-//! | `POST /_sim/faults` | `{"target": ..., "fault": ..., "next": n}` or `"requests": [k, m]` | 201 `{"id": n}` |
-//! | `DELETE /_sim/faults` | | 204, every plan removed |
-//! | `DELETE /_sim/faults/{id}` | | 204, or 404 |
-//! | `POST /_sim/random-faults` | `{"rate": 0.1, "seed": 42, "kinds": [...]}` | 204 |
-//! | `DELETE /_sim/random-faults` | | 204 |
+//! The routes and JSON forms are documented in the crate docs (`lib.rs`).
 
 use std::sync::Arc;
 

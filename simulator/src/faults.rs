@@ -88,7 +88,7 @@ pub enum Fault {
     ExtraFields,
     /// The normal body padded (with a `_sim_padding` string field) to more than `min_bytes`.
     Oversized {
-        /// The body will be strictly larger than this.
+        /// The body will be strictly larger than this (capped at 256 MiB).
         min_bytes: usize,
     },
 }
@@ -489,7 +489,7 @@ pub(crate) fn replacement(fault: &Fault, api: Api) -> Option<Reply> {
     })
 }
 
-/// Applies `field` changes to the top-level object if it has `key`, else to every item of
+/// Applies `f` to the top-level object if it has `key`, else to every item of
 /// `data` and `errors` (Runware).
 fn for_each_target(
     v: &mut Value,
@@ -512,6 +512,9 @@ fn for_each_target(
         }
     }
 }
+
+/// The largest padding [`Fault::Oversized`] will build.
+const MAX_OVERSIZE: usize = 256 * 1024 * 1024;
 
 fn mutate(fault: &Fault, v: &mut Value) {
     match fault {
@@ -540,8 +543,7 @@ fn mutate(fault: &Fault, v: &mut Value) {
         }
         Fault::Oversized { min_bytes } => {
             let len = v.to_string().len();
-            // `,"_sim_padding":""` adds 18 bytes around the padding.
-            let pad = min_bytes.saturating_sub(len) + 1;
+            let pad = (*min_bytes).min(MAX_OVERSIZE).saturating_sub(len) + 1;
             if let Some(obj) = v.as_object_mut() {
                 obj.insert("_sim_padding".into(), json!("x".repeat(pad)));
             }

@@ -63,17 +63,69 @@
 //!
 //! # Control API
 //!
-//! The binary (`poller-sim --port 8080`) is driven over HTTP under `/_sim`: `GET /_sim/info`,
-//! `POST /_sim/tasks`, `GET|DELETE /_sim/requests`, `POST|DELETE /_sim/faults`,
-//! `POST|DELETE /_sim/random-faults`. Scripts, faults and task keys there use the JSON forms
-//! documented on [`Script`], the stage types, [`Fault`] and [`TaskKey`]. For example:
+//! The binary (`poller-sim --port 8080`, `--port 0` for any free port) prints its URLs and
+//! keys, adds the vendors' example tasks ([`Simulator::seed_examples`]) and is driven over
+//! HTTP under `/_sim` (no auth; errors are `{"error": "..."}` with 400 or 404; these requests
+//! are not recorded in the log):
+//!
+//! | route | body / query | answer |
+//! |---|---|---|
+//! | `GET /_sim/info` | | base URLs, keys, elapsed time |
+//! | `POST /_sim/tasks` | a task spec or an array of them | 201 `[{"task": <task key>, "url": <status URL>}]` |
+//! | `DELETE /_sim/tasks` | a task key | 204, or 404 |
+//! | `GET /_sim/requests` | `?api=narada&id=...` (both optional) | the log, oldest first |
+//! | `DELETE /_sim/requests` | | 204 |
+//! | `POST /_sim/faults` | `{"target": ..., "fault": ..., "next": n}` or `"requests": [k, m]`, or neither (always) | 201 `{"id": n}` |
+//! | `DELETE /_sim/faults` | | 204, every plan removed |
+//! | `DELETE /_sim/faults/{id}` | | 204, or 404 |
+//! | `POST /_sim/random-faults` | [`RandomFaults`]: `{"rate": 0.1, "seed": 42}`, optional `"kinds": [fault, ...]` | 204 |
+//! | `DELETE /_sim/random-faults` | | 204 |
+//!
+//! Task specs, tagged by `api` (scripts in the JSON form described on [`Script`], stages as on
+//! [`NaradaStage`], [`RunwareStage`], [`DariStage`], [`VesslStage`]):
+//!
+//! ```text
+//! {"api": "narada",  "id": "req_1", "script": [...]}
+//! {"api": "runware", "id": "<uuid>", "task_type": "videoInference", "generations": [[...], [...]]}
+//! {"api": "dari",    "org": "my-org", "endpoint": "contact_form", "id": "<job>", "script": [...]}
+//! {"api": "vessl",   "slug": "my-service", "id": "abc123", "script": [...]}
+//! ```
+//!
+//! (`org` defaults to the key's organisation, `task_type` to `videoInference`.) A fault
+//! `target` is absent or `"global"`, `{"api": "narada"}` for one API, or a [`TaskKey`] such as
+//! `{"api": "narada", "id": "req_1"}` or `{"api": "dari", "org": ..., "endpoint": ..., "id": ...}`.
+//! Faults use the JSON form on [`Fault`]. For example:
 //!
 //! ```text
 //! curl -X POST localhost:8080/_sim/tasks -d '{"api": "narada", "id": "req_1",
 //!   "script": [{"status": "pending", "for": "10s"}, {"status": "success", "response": {"ok": true}}]}'
 //! curl -X POST localhost:8080/_sim/faults -d '{"target": {"api": "narada", "id": "req_1"},
 //!   "fault": {"kind": "status", "code": 503}, "next": 2}'
+//! curl localhost:8080/fast/v2/remote-dispatch/responses/req_1 -H 'x-api-key: sim-narada-key'
 //! ```
+//!
+//! # Faults
+//!
+//! | kind | [`Fault`] | what the client sees |
+//! |---|---|---|
+//! | `status` | `Status { code }` | that status, error body in the API's style |
+//! | `too_many_requests` | `TooManyRequests { retry_after }` | 429, `Retry-After` in seconds, as an HTTP date, raw, or none |
+//! | `slow` | `Slow { delay }` | the normal answer after `delay` (simulator clock) |
+//! | `malformed_json` | `MalformedJson` | 200, JSON content type, not JSON |
+//! | `truncated_json` | `TruncatedJson` | a valid prefix of the normal body, complete on the wire |
+//! | `html` | `Html { code }` | an nginx-style HTML error page with that status (200, 502, ...) |
+//! | `empty_body` | `EmptyBody { code }` | no body |
+//! | `reset_mid_body` | `ResetMidBody` | headers and half the body, then the connection drops |
+//! | `unknown_status` | `UnknownStatus { value }` | `status` replaced (on each item for Runware) |
+//! | `missing_field` | `MissingField { field }` | that field removed |
+//! | `extra_fields` | `ExtraFields` | undocumented fields added |
+//! | `oversized` | `Oversized { min_bytes }` | valid JSON larger than `min_bytes` |
+//!
+//! A [`FaultPlan`] says when: the next `n` requests to its target, request numbers `k..=m`, or
+//! always; [`Simulator::inject_fault`] takes a task, an API or [`FaultTarget::Global`].
+//! [`Simulator::set_random_faults`] gives a share of all requests a random transient fault
+//! (5xx, 429, a 502 HTML page, a reset), reproducibly from a seed: meant for soak tests, where
+//! [`SimulatorBuilder::max_logged_requests`] also keeps the log's memory bounded.
 #![deny(missing_docs)]
 
 mod api;

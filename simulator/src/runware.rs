@@ -177,7 +177,11 @@ impl Script<RunwareStage> {
 
 /// A Runware async task: its `taskType` and one script per generation.
 ///
-/// A `getResponse` for the task returns one item per generation, in order.
+/// A `getResponse` for the task returns one item per generation, in order (a task with no
+/// generations returns no items at all).
+///
+/// JSON form (control API): `{"task_type": "videoInference", "generations": [[stage, ...], ...]}`,
+/// each generation a [`Script`] of [`RunwareStage`]s.
 ///
 /// ```
 /// use std::time::Duration;

@@ -142,26 +142,23 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for Script<S> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let specs: Vec<StageSpec<S>> = Vec::deserialize(deserializer)?;
-        let n = specs.len();
-        let mut script: Option<Script<S>> = None;
-        let mut pending_hold: Option<Duration> = None;
-        for (i, spec) in specs.into_iter().enumerate() {
-            script = Some(match (script, pending_hold) {
-                (None, _) => Script::new(spec.stage),
-                (Some(s), Some(hold)) => s.then_after(hold, spec.stage),
-                (Some(_), None) => unreachable_hold(i)?,
-            });
-            pending_hold = match (&spec.hold, i + 1 < n) {
-                (Some(h), true) => Some(h.to_duration().map_err(D::Error::custom)?),
-                (None, true) => {
-                    return Err(D::Error::custom(format!(
-                        "stage {i} needs \"for\": only the last stage may hold forever"
-                    )));
-                }
-                (_, false) => None,
+        let mut specs = specs.into_iter().enumerate();
+        let Some((_, first)) = specs.next() else {
+            return Err(D::Error::custom("a script needs at least one stage"));
+        };
+        let mut hold = first.hold;
+        let mut script = Script::new(first.stage);
+        for (i, spec) in specs {
+            let Some(h) = hold else {
+                return Err(D::Error::custom(format!(
+                    "stage {} needs \"for\": only the last stage may hold forever",
+                    i - 1
+                )));
             };
+            script = script.then_after(h.to_duration().map_err(D::Error::custom)?, spec.stage);
+            hold = spec.hold;
         }
-        script.ok_or_else(|| D::Error::custom("a script needs at least one stage"))
+        Ok(script)
     }
 }
 
@@ -180,12 +177,6 @@ pub(crate) mod dur {
             .to_duration()
             .map_err(serde::de::Error::custom)
     }
-}
-
-fn unreachable_hold<T, E: serde::de::Error>(i: usize) -> Result<T, E> {
-    Err(E::custom(format!(
-        "stage {i} follows a stage without \"for\""
-    )))
 }
 
 #[cfg(test)]

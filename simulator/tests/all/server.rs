@@ -121,3 +121,10 @@ async fn shutdown_cuts_a_slow_response_short() {
     assert!(start.elapsed() < std::time::Duration::from_secs(3600));
     assert_eq!(pending.await.unwrap().status, 200);
 }
+
+#[test]
+fn simulator_can_be_shared_between_tasks() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Simulator>();
+    send_sync::<poller_sim::RecordedRequest>();
+}
