@@ -27,15 +27,19 @@ use crate::{dari, narada, runware, vessl};
 /// ```
 /// use poller_sim::Fault;
 /// let f: Fault = serde_json::from_str(r#"{"kind": "status", "code": 503}"#).unwrap();
-/// assert_eq!(f, Fault::Status { code: 503 });
+/// assert_eq!(f, Fault::status(503));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
-    /// This HTTP status (e.g. 500, 502, 503, 504) with an error body in the API's style.
+    /// This HTTP status (e.g. 500, 502, 503, 504) with an error body in the API's style, and
+    /// optionally a `Retry-After` (none of the vendors documents one, but a 503 may carry it).
     Status {
         /// The status code.
         code: u16,
+        /// The `Retry-After` header, if any.
+        #[serde(default)]
+        retry_after: Option<RetryAfter>,
     },
     /// 429 with an error body in the API's style and an optional `Retry-After`.
     TooManyRequests {
@@ -110,9 +114,20 @@ fn status_field() -> String {
 }
 
 impl Fault {
-    /// `Status { code }`.
+    /// `Status { code }` without `Retry-After`.
     pub fn status(code: u16) -> Self {
-        Fault::Status { code }
+        Fault::Status {
+            code,
+            retry_after: None,
+        }
+    }
+
+    /// `Status { code }` with a `Retry-After` header, e.g. a 503 asking for a pause.
+    pub fn status_with_retry_after(code: u16, retry_after: RetryAfter) -> Self {
+        Fault::Status {
+            code,
+            retry_after: Some(retry_after),
+        }
     }
 
     /// 429 with `Retry-After: <secs>`.
@@ -457,23 +472,28 @@ fn html_page(status: StatusCode) -> String {
     )
 }
 
+fn with_retry_after(reply: Reply, retry_after: &Option<RetryAfter>) -> Reply {
+    match retry_after.as_ref().and_then(RetryAfter::header_value) {
+        Some(v) => reply.with_header(header::RETRY_AFTER, v),
+        None => reply,
+    }
+}
+
 /// The reply for faults that replace the response outright; `None` for the others.
 pub(crate) fn replacement(fault: &Fault, api: Api) -> Option<Reply> {
     Some(match fault {
-        Fault::Status { code: c } => {
+        Fault::Status {
+            code: c,
+            retry_after,
+        } => {
             let s = code(*c);
-            Reply::json(
-                s,
-                api_error(api, s, &format!("Simulated fault: HTTP {}", s.as_u16())),
-            )
+            let message = format!("Simulated fault: HTTP {}", s.as_u16());
+            with_retry_after(Reply::json(s, api_error(api, s, &message)), retry_after)
         }
         Fault::TooManyRequests { retry_after } => {
             let s = StatusCode::TOO_MANY_REQUESTS;
             let reply = Reply::json(s, api_error(api, s, "Too many requests, slow down"));
-            match retry_after.as_ref().and_then(RetryAfter::header_value) {
-                Some(v) => reply.with_header(header::RETRY_AFTER, v),
-                None => reply,
-            }
+            with_retry_after(reply, retry_after)
         }
         Fault::MalformedJson => Reply::raw(
             StatusCode::OK,

@@ -108,7 +108,7 @@
 //!
 //! | kind | [`Fault`] | what the client sees |
 //! |---|---|---|
-//! | `status` | `Status { code }` | that status, error body in the API's style |
+//! | `status` | `Status { code, retry_after }` | that status, error body in the API's style, optional `Retry-After` |
 //! | `too_many_requests` | `TooManyRequests { retry_after }` | 429, `Retry-After` in seconds, as an HTTP date, raw, or none |
 //! | `slow` | `Slow { delay }` | the normal answer after `delay` (simulator clock) |
 //! | `malformed_json` | `MalformedJson` | 200, JSON content type, not JSON |
