@@ -311,10 +311,10 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
 
 fn auto_events(prev: Option<&DariStage>, cur: &DariStage, first_active: bool) -> Vec<DariEvent> {
     let mut out = Vec::new();
-    if let Some(p) = prev
-        && p.status == DariStatus::Running
-        && let Some(step) = &p.current_step
-    {
+    let finished_step = prev
+        .filter(|p| p.status == DariStatus::Running)
+        .and_then(|p| p.current_step.as_ref());
+    if let Some(step) = finished_step {
         out.push(DariEvent::new("step_completed", step.clone()).with_data(json!({"step": step})));
     }
     if first_active {

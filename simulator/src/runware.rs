@@ -347,11 +347,12 @@ pub(crate) fn task_uuids(body: &[u8]) -> Vec<String> {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
-    for item in &items {
-        if item["taskType"] == "getResponse"
-            && let Some(uuid) = item["taskUUID"].as_str()
-            && !out.iter().any(|u| u == uuid)
-        {
+    let uuids = items
+        .iter()
+        .filter(|item| item["taskType"] == "getResponse")
+        .filter_map(|item| item["taskUUID"].as_str());
+    for uuid in uuids {
+        if !out.iter().any(|u| u == uuid) {
             out.push(uuid.to_owned());
         }
     }
