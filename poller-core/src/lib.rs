@@ -69,6 +69,7 @@ mod outcome;
 mod phase;
 mod policy;
 mod poller;
+mod private;
 mod registry;
 mod response;
 mod secret;
@@ -98,6 +99,7 @@ pub use source::{BatchStatusSource, DynSource, JsonSource, StatusSource};
 pub use status::{Progress, ProgressEvent, RemoteError, Status};
 
 #[cfg(feature = "derive")]
+#[doc = include_str!("derive.md")]
 pub use poller_derive::StatusResponse;
 
 /// The `inventory` crate, re-exported so providers can `poller_core::inventory::submit!` a
@@ -107,6 +109,7 @@ pub use inventory;
 /// Re-exports used by code that `#[derive(StatusResponse)]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::private::*;
     pub use serde;
     pub use serde_json;
 }
