@@ -95,12 +95,16 @@ fn check_status_field(cx: &Ctxt, input: &Input) {
     }
 
     let Some(status) = input.status_field() else {
-        cx.error_spanned_by(
-            input.ident,
-            "no status field: #[derive(StatusResponse)] needs a field named `status`, or `#[status(field, succeeded = [\"done\"], ...)]` on the field that holds the status",
-        );
+        // A field with mappings is most likely the status field, unmarked: say that, once.
+        let mut explained = false;
         for field in &input.fields {
-            misplaced_mapping_keys(cx, field, None);
+            explained |= misplaced_mapping_keys(cx, field, None);
+        }
+        if !explained {
+            cx.error_spanned_by(
+                input.ident,
+                "no status field: #[derive(StatusResponse)] needs a field named `status`, or `#[status(field, succeeded = [\"done\"], ...)]` on the field that holds the status",
+            );
         }
         return;
     };
@@ -165,7 +169,12 @@ fn check_status_field(cx: &Ctxt, input: &Input) {
             }
         }
     }
-    if !seen.values().any(|(phase, _)| phase.is_final()) {
+    let any_final = status
+        .attrs
+        .mappings
+        .iter()
+        .any(|m| m.phase.is_final() && !m.values.is_empty());
+    if !any_final {
         let msg = "no final phase is mapped, so a wait would never end: map the status values that mean the task is over to `succeeded`, `failed` or `cancelled`, e.g. `#[status(succeeded = [\"done\"], failed = [\"error\"])]`";
         match status.attrs.attr {
             Some(attr) => cx.error_spanned_by(attr, msg),
@@ -182,29 +191,33 @@ fn same_when_ci(ci: bool, first: &str, value: &str) -> String {
     }
 }
 
-/// Phase mappings, `case_insensitive` and `unknown` belong on the status field only.
-fn misplaced_mapping_keys(cx: &Ctxt, field: &Field, status: Option<&Field>) {
+/// Phase mappings, `case_insensitive` and `unknown` belong on the status field only. Reports
+/// once per field, at its first such key; `true` when it reported.
+fn misplaced_mapping_keys(cx: &Ctxt, field: &Field, status: Option<&Field>) -> bool {
     let attrs = &field.attrs;
-    let keys = attrs
+    let first = attrs
         .mappings
         .iter()
         .map(|m| &m.key)
         .chain(attrs.case_insensitive.as_ref())
-        .chain(attrs.unknown.as_ref().map(|(key, _)| key));
-    for key in keys {
-        let k = quote::quote!(#key).to_string();
-        let msg = match status {
-            Some(status) => format!(
-                "`{k}` belongs on the status field (`{}`), not on `{}`; to make `{}` the status field, write `#[status(field, ...)]` on it",
-                status.ident, field.ident, field.ident
-            ),
-            None => format!(
-                "`{k}` is a status mapping, but `{}` is not the status field: add `field` to make it the status field, `#[status(field, {k} ...)]`",
-                field.ident
-            ),
-        };
-        cx.error_spanned_by(key, msg);
-    }
+        .chain(attrs.unknown.as_ref().map(|(key, _)| key))
+        .next();
+    let Some(key) = first else {
+        return false;
+    };
+    let k = quote::quote!(#key).to_string();
+    let msg = match status {
+        Some(status) => format!(
+            "`{k}` belongs on the status field, which is `{}`; to make `{}` the status field instead, mark it `#[status(field, ...)]`",
+            status.ident, field.ident
+        ),
+        None => format!(
+            "`{}` is not the status field (that is a field named `status`, or the one marked `field`); add `field` to make it the status field: `#[status(field, {k} = ...)]`",
+            field.ident
+        ),
+    };
+    cx.error_spanned_by(key, msg);
+    true
 }
 
 fn check_roles(cx: &Ctxt, input: &Input) {
@@ -255,7 +268,8 @@ fn check_roles(cx: &Ctxt, input: &Input) {
                 Some(first) => cx.error_spanned_by(
                     key,
                     format!(
-                        "duplicate `{}`: `{first}` is already the {} field; only one field can be",
+                        "duplicate `{}`: `{first}` is already the {} field; mark only one field `{}`",
+                        role.key(),
                         role.key(),
                         role.key()
                     ),
