@@ -69,6 +69,7 @@ mod outcome;
 mod phase;
 mod policy;
 mod poller;
+mod private;
 mod registry;
 mod response;
 mod secret;
@@ -102,6 +103,7 @@ pub use status::{Progress, ProgressEvent, RemoteError, Status};
 pub use tracker::{RateLimit, SourceId, SourceOptions, Tracker, TrackerEvent, TrackerHandle};
 
 #[cfg(feature = "derive")]
+#[doc = include_str!("derive.md")]
 pub use poller_derive::StatusResponse;
 
 /// The `inventory` crate, re-exported so providers can `poller_core::inventory::submit!` a
@@ -111,6 +113,7 @@ pub use inventory;
 /// Re-exports used by code that `#[derive(StatusResponse)]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::private::*;
     pub use serde;
     pub use serde_json;
 }

@@ -1,0 +1,9 @@
+use poller_core::StatusResponse;
+
+#[derive(serde::Deserialize, StatusResponse)]
+enum Job {
+    Running,
+    Done,
+}
+
+fn main() {}

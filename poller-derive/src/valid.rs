@@ -1,0 +1,364 @@
+//! Checks the rules that span several keys or fields. Every problem goes to the [`Ctxt`], so
+//! all of them are reported at once.
+
+use crate::ast::{Field, Input};
+use crate::attr::{Phase, Role};
+use crate::ctxt::Ctxt;
+use crate::template;
+use crate::types::{Kind, classify};
+use std::collections::BTreeMap;
+
+pub fn check(cx: &Ctxt, input: &Input) {
+    check_container(cx, input);
+    check_status_field(cx, input);
+    check_roles(cx, input);
+    check_details(cx, input);
+}
+
+fn check_container(cx: &Ctxt, input: &Input) {
+    let attrs = &input.attrs;
+    if let (Some(name), None) = (&attrs.name, &attrs.request) {
+        cx.error_spanned_by(
+            name,
+            "`name` sets `HttpEndpoint::NAME`, which is implemented only with `request(...)`; add `request(path = \"/v1/jobs/{task_id}\", ...)` or remove `name`",
+        );
+    }
+    let Some(request) = &attrs.request else {
+        return;
+    };
+    let mut uses_task_id = false;
+    let mut templates_ok = true;
+    match &request.path {
+        None => cx.error_spanned_by(
+            &request.key,
+            "`request(...)` needs a `path`, e.g. `request(path = \"/v1/jobs/{task_id}\")`",
+        ),
+        Some(path) => {
+            let value = path.value();
+            match template::placeholders(&value) {
+                Ok(names) => uses_task_id |= names.iter().any(|n| n == "task_id"),
+                Err(e) => {
+                    templates_ok = false;
+                    cx.error_spanned_by(path, e.message(&value));
+                }
+            }
+            if !value.starts_with('/') && !value.is_empty() {
+                cx.error_spanned_by(
+                    path,
+                    format!(
+                        "the path is appended to the base URL, so it starts with `/`: write \"/{value}\""
+                    ),
+                );
+            }
+            if value.contains(['?', '#']) {
+                cx.error_spanned_by(
+                    path,
+                    "the path cannot hold a query or fragment; put query parameters in `query(name = \"{task_id}\")`",
+                );
+            }
+        }
+    }
+    for (_, value) in &request.query {
+        let text = value.value();
+        match template::placeholders(&text) {
+            Ok(names) => uses_task_id |= names.iter().any(|n| n == "task_id"),
+            Err(e) => {
+                templates_ok = false;
+                cx.error_spanned_by(value, e.message(&text));
+            }
+        }
+    }
+    if request.path.is_some() && !uses_task_id && templates_ok {
+        cx.error_spanned_by(
+            &request.key,
+            "the request never uses `{task_id}`, so every task would fetch the same URL; put `{task_id}` in the path or a query value where the API expects the task's id",
+        );
+    }
+}
+
+fn check_status_field(cx: &Ctxt, input: &Input) {
+    // Only one field may be marked `field`.
+    let mut marked = input
+        .fields
+        .iter()
+        .filter_map(|f| f.attrs.role(Role::Status).map(|key| (f, key)));
+    if let Some((first, _)) = marked.next() {
+        for (_, key) in marked {
+            cx.error_spanned_by(
+                key,
+                format!(
+                    "two status fields: `{}` is already marked `field`; mark only the field that holds the status",
+                    first.ident
+                ),
+            );
+        }
+    }
+
+    let Some(status) = input.status_field() else {
+        // A field with mappings is most likely the status field, unmarked: say that, once.
+        let mut explained = false;
+        for field in &input.fields {
+            explained |= misplaced_mapping_keys(cx, field, None);
+        }
+        if !explained {
+            cx.error_spanned_by(
+                input.ident,
+                "no status field: #[derive(StatusResponse)] needs a field named `status`, or `#[status(field, succeeded = [\"done\"], ...)]` on the field that holds the status",
+            );
+        }
+        return;
+    };
+
+    for field in &input.fields {
+        if !std::ptr::eq(field.ident, status.ident) {
+            misplaced_mapping_keys(cx, field, Some(status));
+        }
+    }
+
+    // Its type.
+    let kind = classify(status.ty);
+    let key_span = status.attrs.role(Role::Status);
+    let wrong = |what: String| match key_span {
+        Some(key) => cx.error_spanned_by(key, what),
+        None => cx.error_spanned_by(status.ty, what),
+    };
+    match kind {
+        Kind::Text | Kind::Json | Kind::Other => {}
+        Kind::Option(_) => wrong(format!(
+            "the status field must be a `String` or an enum deriving `Serialize`, but `{}` is an Option: a body without a status cannot be mapped to a phase; use `String` (with `#[serde(default)]` if the key can be missing)",
+            status.ident
+        )),
+        other => wrong(format!(
+            "the status field must be a `String` or an enum deriving `Serialize` (its serde string form is the raw status), but `{}` is {}",
+            status.ident,
+            other.describe()
+        )),
+    }
+
+    // Its mappings: every value once, and at least one final phase.
+    let ci = status.attrs.case_insensitive.is_some();
+    let mut seen: BTreeMap<String, (Phase, String)> = BTreeMap::new();
+    for mapping in &status.attrs.mappings {
+        for lit in &mapping.values {
+            let value = lit.value();
+            let key = if ci {
+                value.to_lowercase()
+            } else {
+                value.clone()
+            };
+            match seen.get(&key) {
+                Some((phase, first)) if *phase == mapping.phase => cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "{value:?} is listed twice under `{}`{}; remove one",
+                        phase.key(),
+                        same_when_ci(ci, first, &value)
+                    ),
+                ),
+                Some((phase, first)) => cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "{value:?} is mapped to two phases: it is already under `{}`{}; a status value maps to one phase (use `when_set` on another field to change the phase depending on that field)",
+                        phase.key(),
+                        same_when_ci(ci, first, &value)
+                    ),
+                ),
+                None => {
+                    seen.insert(key, (mapping.phase, value));
+                }
+            }
+        }
+    }
+    let any_final = status
+        .attrs
+        .mappings
+        .iter()
+        .any(|m| m.phase.is_final() && !m.values.is_empty());
+    if !any_final {
+        let msg = "no final phase is mapped, so a wait would never end: map the status values that mean the task is over to `succeeded`, `failed` or `cancelled`, e.g. `#[status(succeeded = [\"done\"], failed = [\"error\"])]`";
+        match status.attrs.attr {
+            Some(attr) => cx.error_spanned_by(attr, msg),
+            None => cx.error_spanned_by(status.ident, msg),
+        }
+    }
+}
+
+fn same_when_ci(ci: bool, first: &str, value: &str) -> String {
+    if ci && first != value {
+        format!(" as {first:?} (`case_insensitive` makes them the same)")
+    } else {
+        String::new()
+    }
+}
+
+/// Phase mappings, `case_insensitive` and `unknown` belong on the status field only. Reports
+/// once per field, at its first such key; `true` when it reported.
+fn misplaced_mapping_keys(cx: &Ctxt, field: &Field, status: Option<&Field>) -> bool {
+    let attrs = &field.attrs;
+    let first = attrs
+        .mappings
+        .iter()
+        .map(|m| &m.key)
+        .chain(attrs.case_insensitive.as_ref())
+        .chain(attrs.unknown.as_ref().map(|(key, _)| key))
+        .next();
+    let Some(key) = first else {
+        return false;
+    };
+    let k = quote::quote!(#key).to_string();
+    let msg = match status {
+        Some(status) => format!(
+            "`{k}` belongs on the status field, which is `{}`; to make `{}` the status field instead, mark it `#[status(field, ...)]`",
+            status.ident, field.ident
+        ),
+        None => format!(
+            "`{}` is not the status field (that is a field named `status`, or the one marked `field`); add `field` to make it the status field: `#[status(field, {k} = ...)]`",
+            field.ident
+        ),
+    };
+    cx.error_spanned_by(key, msg);
+    true
+}
+
+fn check_roles(cx: &Ctxt, input: &Input) {
+    let mut owner: BTreeMap<&'static str, &syn::Ident> = BTreeMap::new();
+    for field in &input.fields {
+        let is_status = input.is_status(field);
+        // One role per field (`detail` and `when_set` combine with any).
+        let mut roles: Vec<(Role, Option<&syn::Path>)> = Vec::new();
+        if is_status && field.attrs.role(Role::Status).is_none() {
+            roles.push((Role::Status, None));
+        }
+        roles.extend(field.attrs.roles.iter().map(|(r, p)| (*r, Some(p))));
+        if let Some((first, _)) = roles.first() {
+            for (role, key) in &roles[1..] {
+                let Some(key) = key else { continue };
+                let msg = if matches!(
+                    (first, role),
+                    (Role::Output, Role::Error) | (Role::Error, Role::Output)
+                ) {
+                    format!(
+                        "`output` and `error` cannot mark the same field: the output is what the task produced, the error what went wrong; mark `{}` as one of them and put the other on its own field",
+                        field.ident
+                    )
+                } else if *first == Role::Status {
+                    format!(
+                        "`{}` is the status field, so it cannot also be `{}`; put `{}` on another field",
+                        field.ident,
+                        role.key(),
+                        role.key()
+                    )
+                } else {
+                    format!(
+                        "`{}` and `{}` cannot mark the same field: each field has one role (only `detail` and `when_set` combine with others)",
+                        first.key(),
+                        role.key()
+                    )
+                };
+                cx.error_spanned_by(key, msg);
+            }
+        }
+        // One field per role.
+        for (role, key) in &roles {
+            if *role == Role::Status {
+                continue; // checked in check_status_field
+            }
+            let Some(key) = key else { continue };
+            match owner.get(role.key()) {
+                Some(first) => cx.error_spanned_by(
+                    key,
+                    format!(
+                        "duplicate `{}`: `{first}` is already the {} field; mark only one field `{}`",
+                        role.key(),
+                        role.key(),
+                        role.key()
+                    ),
+                ),
+                None => {
+                    owner.insert(role.key(), field.ident);
+                }
+            }
+            check_type(cx, field, *role, key);
+        }
+    }
+}
+
+fn check_type(cx: &Ctxt, field: &Field, role: Role, key: &syn::Path) {
+    let kind = classify(field.ty);
+    let inner = kind.unwrap_option();
+    let (ok, expects): (bool, &str) = match role {
+        Role::Status | Role::Output => return,
+        Role::Error => (
+            matches!(inner, Kind::Text | Kind::Json | Kind::Map | Kind::Other),
+            "the error message (`String` or `Option<String>`) or an error object with `message` and `code` keys (`serde_json::Value` or a type deriving `Serialize`)",
+        ),
+        Role::ErrorCode => (
+            matches!(inner, Kind::Text | Kind::Number | Kind::Json | Kind::Other),
+            "an error code (`String`, a number, or an Option of one)",
+        ),
+        Role::Percent => (
+            matches!(inner, Kind::Number | Kind::Json | Kind::Other),
+            "a number from 0 to 100 (any integer or float type, or an Option of one)",
+        ),
+        Role::Progress => (
+            matches!(inner, Kind::Number | Kind::Json | Kind::Other),
+            "a fraction from 0 to 1 (`f32`, `f64`, or an Option of one)",
+        ),
+        Role::RetryAfterSecs => (
+            matches!(inner, Kind::Number | Kind::Json | Kind::Other),
+            "a number of seconds (any integer or float type, or an Option of one)",
+        ),
+        Role::Step => (
+            matches!(inner, Kind::Text | Kind::Number | Kind::Json | Kind::Other),
+            "the current step as text (`String` or `Option<String>`)",
+        ),
+        Role::Events => (
+            matches!(inner, Kind::Sequence | Kind::Json | Kind::Other),
+            "a list of events (`Vec<T>` or `Option<Vec<T>>` where `T: Serialize`, e.g. `Vec<serde_json::Value>`)",
+        ),
+    };
+    if !ok {
+        let hint = match (role, inner) {
+            (Role::Percent | Role::Progress, Kind::Text) => {
+                "; for a text description of progress use `step`"
+            }
+            (Role::Error, Kind::Sequence) => {
+                "; if the API returns a list of errors, keep it as a `detail`"
+            }
+            _ => "",
+        };
+        cx.error_spanned_by(
+            key,
+            format!(
+                "`{}` expects {expects}, but `{}` is {}{hint}",
+                role.key(),
+                field.ident,
+                inner.describe()
+            ),
+        );
+    }
+}
+
+fn check_details(cx: &Ctxt, input: &Input) {
+    let mut names: BTreeMap<String, &syn::Ident> = BTreeMap::new();
+    for field in &input.fields {
+        let (Some(detail), Some(name)) = (&field.attrs.detail, Input::detail_name(field)) else {
+            continue;
+        };
+        if let Some(first) = names.get(&name) {
+            let span: &dyn quote::ToTokens = match &detail.name {
+                Some(lit) => lit,
+                None => &detail.key,
+            };
+            cx.error_spanned_by(
+                span,
+                format!(
+                    "two details named {name:?} (`{first}` and `{}`); give one another name with `detail = \"other_name\"`",
+                    field.ident
+                ),
+            );
+        } else {
+            names.insert(name, field.ident);
+        }
+    }
+}
