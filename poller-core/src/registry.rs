@@ -1,4 +1,5 @@
-use crate::{BoxPolicy, ConfigError, DynSource, SourceConfig};
+use crate::{BoxPolicy, ConfigError, DynSource, PollPolicyExt, SourceConfig};
+use std::time::Duration;
 
 /// One registered provider: what the command-line tool and users look up by name.
 ///
@@ -25,7 +26,8 @@ use crate::{BoxPolicy, ConfigError, DynSource, SourceConfig};
 ///         key_env: "EXAMPLE_API_KEY",
 ///         params: &[Param { name: "org_id", doc: "Organization ID" }],
 ///         default_policy: || Fixed::secs(5).boxed(),
-///         policy_summary: "every 5 s",
+///         default_timeout: std::time::Duration::from_secs(600),
+///         policy_summary: "every 5 s, up to 10 minutes",
 ///         build,
 ///     }
 /// }
@@ -50,8 +52,11 @@ pub struct Provider {
     pub key_env: &'static str,
     /// The named parameters the provider needs, all required.
     pub params: &'static [Param],
-    /// The vendor's recommended polling schedule (always with a deadline).
+    /// The vendor's recommended polling schedule, without its overall time limit (that is
+    /// `default_timeout`); [`Provider::policy`] combines the two.
     pub default_policy: fn() -> BoxPolicy,
+    /// The overall time limit of the default policy.
+    pub default_timeout: Duration,
     /// The default policy in words.
     pub policy_summary: &'static str,
     /// Builds a source from a configuration already checked by [`Provider::build_source`].
@@ -84,7 +89,8 @@ impl Provider {
     /// static P: Provider = Provider {
     ///     name: "p", summary: "", docs_url: "", default_base_url: None, base_url_hint: "https://<host>",
     ///     key_env: "P_KEY", params: &[Param { name: "org_id", doc: "Organization ID" }],
-    ///     default_policy: || Fixed::secs(1).boxed(), policy_summary: "", build,
+    ///     default_policy: || Fixed::secs(1).boxed(), default_timeout: std::time::Duration::from_secs(60),
+    ///     policy_summary: "", build,
     /// };
     /// let err = P.build_source(SourceConfig::new().api_key("k")).map(drop).unwrap_err();
     /// assert!(matches!(err, ConfigError::MissingParam { ref name, .. } if name == "org_id"));
@@ -126,7 +132,8 @@ impl Provider {
         (self.build)(config)
     }
 
-    /// The default policy.
+    /// The default policy: the schedule with its deadline, never sooner than the server's
+    /// `Retry-After`.
     ///
     /// ```
     /// # use poller_core::{ConfigError, DynSource, Fixed, PollPolicy, PollPolicyExt, Provider, SourceConfig};
@@ -134,12 +141,15 @@ impl Provider {
     /// static P: Provider = Provider {
     ///     name: "p", summary: "", docs_url: "", default_base_url: None, base_url_hint: "", key_env: "",
     ///     params: &[], policy_summary: "", build,
-    ///     default_policy: || Fixed::secs(1).with_deadline(std::time::Duration::from_secs(60)).boxed(),
+    ///     default_policy: || Fixed::secs(1).boxed(), default_timeout: std::time::Duration::from_secs(60),
     /// };
     /// assert_eq!(P.policy().deadline(), Some(std::time::Duration::from_secs(60)));
     /// ```
     pub fn policy(&self) -> BoxPolicy {
         (self.default_policy)()
+            .with_deadline(self.default_timeout)
+            .honor_retry_after()
+            .boxed()
     }
 }
 
