@@ -269,6 +269,50 @@ fn a_json_status_must_be_a_string_at_run_time() {
     assert!(matches!(err, FetchError::Decode { .. }), "{err}");
 }
 
+#[derive(Deserialize, StatusResponse)]
+struct AllPhases {
+    #[status(
+        queued = "q",
+        running = ["r", "r2"],
+        needs_input = ["n"],
+        paused = ["p"],
+        succeeded = ["s"],
+        failed = ["f"],
+        cancelled = ["c"],
+    )]
+    status: String,
+    #[status(when_set(paused = cancelled, running = needs_input, needs_input = succeeded))]
+    stop: Value,
+}
+
+#[test]
+fn every_phase_and_when_set_on_a_json_field() {
+    let cases = [
+        ("q", Phase::Queued),
+        ("r", Phase::Running),
+        ("r2", Phase::Running),
+        ("n", Phase::NeedsInput),
+        ("p", Phase::Paused),
+        ("s", Phase::Succeeded),
+        ("f", Phase::Failed),
+        ("c", Phase::Cancelled),
+    ];
+    for (raw, phase) in cases {
+        let s = parse::<AllPhases>(json!({ "status": raw, "stop": null })).unwrap();
+        assert_eq!(s.phase, phase, "{raw}");
+    }
+    let s = parse::<AllPhases>(json!({ "status": "p", "stop": { "by": "user" } })).unwrap();
+    assert_eq!(s.phase, Phase::Cancelled);
+    let s = parse::<AllPhases>(json!({ "status": "r", "stop": false })).unwrap();
+    assert_eq!(
+        s.phase,
+        Phase::NeedsInput,
+        "false is set (only null is unset), and rules test the mapped phase, so no chaining"
+    );
+    let s = parse::<AllPhases>(json!({ "status": "n", "stop": 1 })).unwrap();
+    assert_eq!(s.phase, Phase::Succeeded);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output.
 

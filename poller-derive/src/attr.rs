@@ -160,6 +160,8 @@ pub struct FieldAttrs<'a> {
     pub when_set: Vec<WhenSet>,
     /// `#[serde(rename = "...")]` (or `rename(deserialize = "...")`).
     pub serde_rename: Option<String>,
+    /// A `#[status]` attribute could not be read to its end, so keys may be missing.
+    pub incomplete: bool,
 }
 
 impl FieldAttrs<'_> {
@@ -200,6 +202,8 @@ pub struct ContainerAttrs {
     pub krate: Option<Path>,
     /// `#[serde(rename_all = "...")]` (or `rename_all(deserialize = "...")`).
     pub rename_all: Option<LitStr>,
+    /// A `#[status]` attribute could not be read to its end, so keys may be missing.
+    pub incomplete: bool,
 }
 
 /// Reads the container's `#[status]` and `#[serde]` attributes.
@@ -209,6 +213,7 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
         if attr.path() == STATUS {
             if let Err(e) = attr.parse_nested_meta(|meta| container_key(cx, &mut out, meta)) {
                 cx.syn_error(e);
+                out.incomplete = true;
             }
         } else if attr.path() == SERDE {
             // serde reports its own mistakes; an unreadable serde attribute is ignored here.
@@ -229,7 +234,7 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
 
 fn container_key(cx: &Ctxt, out: &mut ContainerAttrs, meta: ParseNestedMeta) -> syn::Result<()> {
     if meta.path == NAME {
-        let lit: LitStr = meta.value()?.parse()?;
+        let lit = lit_str(&meta, "name = \"my_api\"")?;
         if out.name.is_some() {
             cx.error_spanned_by(&meta.path, duplicate(&meta.path));
         } else if lit.value().is_empty() {
@@ -275,7 +280,7 @@ fn container_key(cx: &Ctxt, out: &mut ContainerAttrs, meta: ParseNestedMeta) -> 
 
 fn request_key(cx: &Ctxt, req: &mut Request, meta: ParseNestedMeta) -> syn::Result<()> {
     if meta.path == METHOD {
-        let lit: LitStr = meta.value()?.parse()?;
+        let lit = lit_str(&meta, "method = \"GET\"")?;
         let method = match lit.value().to_ascii_uppercase().as_str() {
             "GET" => Some(Method::Get),
             "POST" => Some(Method::Post),
@@ -295,7 +300,7 @@ fn request_key(cx: &Ctxt, req: &mut Request, meta: ParseNestedMeta) -> syn::Resu
         }
         req.method = method;
     } else if meta.path == PATH {
-        let lit: LitStr = meta.value()?.parse()?;
+        let lit = lit_str(&meta, "path = \"/v1/jobs/{task_id}\"")?;
         if req.path.is_some() {
             cx.error_spanned_by(&meta.path, duplicate(&meta.path));
         } else {
@@ -405,6 +410,7 @@ pub fn field<'a>(cx: &Ctxt, attrs: &'a [Attribute]) -> FieldAttrs<'a> {
             }
             if let Err(e) = attr.parse_nested_meta(|meta| field_key(cx, &mut out, meta)) {
                 cx.syn_error(e);
+                out.incomplete = true;
             }
         } else if attr.path() == SERDE {
             let _ = attr.parse_nested_meta(|meta| {
@@ -519,7 +525,7 @@ fn field_key(cx: &Ctxt, out: &mut FieldAttrs, meta: ParseNestedMeta) -> syn::Res
         }
     } else if meta.path == DETAIL {
         let name = if meta.input.peek(Token![=]) {
-            Some(meta.value()?.parse::<LitStr>()?)
+            Some(lit_str(&meta, "detail = \"jsonName\"")?)
         } else {
             None
         };
@@ -589,6 +595,19 @@ fn phase_ref(cx: &Ctxt, ident: Ident, example: &str) -> Option<PhaseRef> {
             );
             None
         }
+    }
+}
+
+/// The string value of `key = "..."`, with an example in the error when it is not a string.
+fn lit_str(meta: &ParseNestedMeta, example: &str) -> syn::Result<LitStr> {
+    let input = meta.value()?;
+    if input.peek(LitStr) {
+        input.parse()
+    } else {
+        Err(input.error(format!(
+            "`{}` takes a string, e.g. `{example}`",
+            path_string(&meta.path)
+        )))
     }
 }
 

@@ -103,7 +103,7 @@ fn expand(input: &Input) -> TokenStream {
         },
     };
 
-    // `when_set`, in field order.
+    // `when_set` rules test the phase the value mapped to; a later field's rule wins.
     let krate_ref = &krate;
     let private_ref = &private;
     let when_set = input.fields.iter().flat_map(|field| {
@@ -120,7 +120,7 @@ fn expand(input: &Input) -> TokenStream {
             let from = phase_path(krate, w.from.phase);
             let to = phase_path(krate, w.to.phase);
             quote! {
-                if ::core::matches!(__poller_phase, #from) && #set {
+                if ::core::matches!(__poller_mapped, #from) && #set {
                     __poller_phase = #to;
                 }
             }
@@ -206,11 +206,12 @@ fn expand(input: &Input) -> TokenStream {
             ) -> ::core::result::Result<#krate::Status<Self::Output>, #krate::FetchError> {
                 let __poller_raw: ::std::string::String = #private::raw_status(#status_arg)?;
                 #key
-                #[allow(unused_mut)]
-                let mut __poller_phase = match __poller_key {
+                let __poller_mapped = match __poller_key {
                     #(#arms)*
                     #unknown_arm
                 };
+                #[allow(unused_mut)]
+                let mut __poller_phase = __poller_mapped;
                 #(#when_set)*
                 let mut __poller_status =
                     #krate::Status::<Self::Output>::new(__poller_phase, __poller_raw);

@@ -112,7 +112,7 @@
 //! | `#[status(retry_after_secs)]` | `Status::retry_after`, the server's hint for when to ask again (it wins over a `Retry-After` header). | any number type, or an `Option` of one |
 //! | `#[status(detail)]` | `Status::details`, under the field's JSON name (serde's `rename` and `rename_all` are followed). Null values are left out. | any `Serialize` |
 //! | `#[status(detail = "name")]` | The same, under `name`. | any `Serialize` |
-//! | `#[status(when_set(a = b, ...))]` | When this field is set (`Some`, or not JSON null) and the mapped phase is `a`, the phase becomes `b`. Applied in field order. | any (`Serialize` unless an `Option`) |
+//! | `#[status(when_set(a = b, ...))]` | When this field is set (`Some`, or not JSON null) and the status value mapped to `a`, the phase becomes `b`. Rules test the mapped phase, not each other's result; when rules on several fields apply, the last field's wins. | any (`Serialize` unless an `Option`) |
 //!
 //! `when_set` expresses rules such as Narada's: `input-required` is `needs_input` while
 //! `completedAt` is null, and final once it is set:

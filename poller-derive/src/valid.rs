@@ -29,6 +29,7 @@ fn check_container(cx: &Ctxt, input: &Input) {
     let mut uses_task_id = false;
     let mut templates_ok = true;
     match &request.path {
+        None if attrs.incomplete => {}
         None => cx.error_spanned_by(
             &request.key,
             "`request(...)` needs a `path`, e.g. `request(path = \"/v1/jobs/{task_id}\")`",
@@ -68,7 +69,7 @@ fn check_container(cx: &Ctxt, input: &Input) {
             }
         }
     }
-    if request.path.is_some() && !uses_task_id && templates_ok {
+    if request.path.is_some() && !uses_task_id && templates_ok && !attrs.incomplete {
         cx.error_spanned_by(
             &request.key,
             "the request never uses `{task_id}`, so every task would fetch the same URL; put `{task_id}` in the path or a query value where the API expects the task's id",
@@ -100,7 +101,9 @@ fn check_status_field(cx: &Ctxt, input: &Input) {
         for field in &input.fields {
             explained |= misplaced_mapping_keys(cx, field, None);
         }
-        if !explained {
+        // An attribute that could not be read may have held `field`: its error is enough.
+        let incomplete = input.fields.iter().any(|f| f.attrs.incomplete);
+        if !explained && !incomplete {
             cx.error_spanned_by(
                 input.ident,
                 "no status field: #[derive(StatusResponse)] needs a field named `status`, or `#[status(field, succeeded = [\"done\"], ...)]` on the field that holds the status",
@@ -174,7 +177,7 @@ fn check_status_field(cx: &Ctxt, input: &Input) {
         .mappings
         .iter()
         .any(|m| m.phase.is_final() && !m.values.is_empty());
-    if !any_final {
+    if !any_final && !status.attrs.incomplete {
         let msg = "no final phase is mapped, so a wait would never end: map the status values that mean the task is over to `succeeded`, `failed` or `cancelled`, e.g. `#[status(succeeded = [\"done\"], failed = [\"error\"])]`";
         match status.attrs.attr {
             Some(attr) => cx.error_spanned_by(attr, msg),

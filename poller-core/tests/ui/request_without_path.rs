@@ -1,0 +1,10 @@
+use poller_core::StatusResponse;
+
+#[derive(serde::Deserialize, StatusResponse)]
+#[status(request(auth = bearer))]
+struct Job {
+    #[status(succeeded = ["done"])]
+    status: String,
+}
+
+fn main() {}
