@@ -817,21 +817,18 @@ mod live {
         server.abort();
     }
 
-    /// `encode_segment("..")` gives `%2E%2E`, but the WHATWG URL parser (the `url` crate) treats
-    /// `%2e%2e` as a `..` segment and removes it with the segment before, so a task id `..`
-    /// still changes the request's path. Fixing it belongs in `poller-core/src/http`
-    /// (reject `.` and `..` as placeholder values).
+    /// The WHATWG URL parser (the `url` crate) treats `%2e%2e` as a `..` segment and removes
+    /// it with the segment before, so no escaping keeps a task id `..` in place: it is refused.
     #[test]
-    #[ignore = "poller-core bug: a task id `..` leaves its path segment"]
     fn dot_segments_cannot_leave_their_segment() {
         let source = HttpSource::<Remote>::new("https://h/api", "k")
             .unwrap()
             .param("org_id", "o");
-        let url = source.url_for("..");
-        assert!(
-            url.as_ref()
-                .map_or(true, |u| u.path() == "/api/v1/o/jobs/%2E%2E"),
-            "{url:?}"
-        );
+        for id in ["..", "."] {
+            let url = source.url_for(id);
+            assert!(url.is_err(), "{id:?} gave {url:?}");
+        }
+        let url = source.url_for("..x").unwrap();
+        assert_eq!(url.path(), "/api/v1/o/jobs/..x");
     }
 }

@@ -37,26 +37,24 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'}');
 
 /// Percent-encodes `value` as one path segment: `/`, `?`, `#`, `%` and every other reserved
-/// character are escaped, and the dot segments `.` and `..` are escaped too, so no value can
-/// leave its segment or change the query.
+/// character are escaped, so no value can leave its segment or change the query.
+///
+/// The dot segments `.` and `..` cannot be made safe by escaping (URL parsers treat `%2E%2E`
+/// as `..`), so [`render_template`] refuses them as values.
 ///
 /// ```
 /// use poller_core::http::encode_segment;
 /// assert_eq!(encode_segment("../x"), "..%2Fx");
-/// assert_eq!(encode_segment(".."), "%2E%2E");
 /// assert_eq!(encode_segment("a b?c#d%2F"), "a%20b%3Fc%23d%252F");
 /// assert_eq!(encode_segment("req_abc-1.2~"), "req_abc-1.2~");
 /// ```
 pub fn encode_segment(value: &str) -> String {
-    match value {
-        "." => "%2E".into(),
-        ".." => "%2E%2E".into(),
-        _ => utf8_percent_encode(value, SEGMENT).to_string(),
-    }
+    utf8_percent_encode(value, SEGMENT).to_string()
 }
 
 /// Replaces `{task_id}` and `{name}` placeholders in `template` with the percent-encoded
-/// values; an unknown placeholder is an error naming it.
+/// values; an unknown placeholder is an error naming it, and so is a value of `.` or `..`,
+/// which would otherwise move the request up the path.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -67,12 +65,19 @@ pub fn encode_segment(value: &str) -> String {
 ///     "/task/my%20org/x/a%2Fb",
 /// );
 /// assert!(render_template("/{nope}", "t", &params).is_err());
+/// assert!(render_template("/jobs/{task_id}", "..", &params).is_err());
 /// ```
 pub fn render_template(
     template: &str,
     task_id: &str,
     params: &BTreeMap<String, String>,
 ) -> Result<String, ConfigError> {
+    let dots = |v: &str| matches!(v, "." | "..");
+    if dots(task_id) || params.values().any(|v| dots(v)) {
+        return Err(ConfigError::Other(format!(
+            "a path segment cannot be `.` or `..` (template {template:?})"
+        )));
+    }
     substitute(template, task_id, params, encode_segment)
 }
 
