@@ -171,7 +171,16 @@ impl RunwareResponse {
     /// assert!(RunwareResponse::parse(br#"{"data": [{"status": "proc"#).unwrap_err().is_transient());
     /// ```
     pub fn parse(body: &[u8]) -> Result<Self, FetchError> {
-        serde_json::from_slice(body).map_err(|e| FetchError::from_json(&e, body))
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| FetchError::from_json(&e, body))?;
+        if !value.is_object() {
+            // serde would read a struct from an array too; Runware always answers an object.
+            return Err(FetchError::decode(
+                "a Runware answer is a JSON object with `data` and `errors`",
+                body,
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| FetchError::decode(e.to_string(), body))
     }
 
     /// The `data` items and the error items (those in `errors`, or with status `error`) of
