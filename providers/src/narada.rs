@@ -224,6 +224,7 @@ pub fn source(api_key: impl Into<ApiKey>) -> Result<HttpSource<NaradaStatus>, Co
 ///     .base_url("http://127.0.0.1:8080")
 ///     .policy(Fixed::secs(1).with_deadline(Duration::from_secs(30)));
 /// assert!(narada.source().is_ok());
+/// assert!(!format!("{narada:?}").contains("my-key")); // the key is never printed
 /// assert!(Narada::new("k").base_url("http://api.narada.ai").source().is_err()); // key in clear
 /// ```
 #[derive(Debug, Clone)]
