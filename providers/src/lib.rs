@@ -1,2 +1,117 @@
-//! Ready poller status sources for Narada, Runware, Dari and VESSL.
+//! Ready [`poller_core`] status sources for four real APIs: Narada, Runware, Dari and VESSL.
+//!
+//! Each module holds the API's typed response, its documented defaults (base URL, key
+//! variable, parameters, polling schedule, always with a deadline), typed constructors for
+//! library users and one registry entry ([`poller_core::Provider`]) for the command-line tool
+//! and for code that picks a provider by name.
+//!
+//! | module | status request | key | default policy |
+//! |---|---|---|---|
+//! | [`narada`] | `GET /fast/v2/remote-dispatch/responses/{requestId}` | `x-api-key` (`NARADA_API_KEY`) | 5 s ×1.5 → 10 s, 1000 s |
+//! | [`runware`] | `POST /v1` `[{"taskType": "getResponse", "taskUUID": …}, …]`, many tasks per call | `Authorization: Bearer` (`RUNWARE_API_KEY`) | wait 1 s, 0.5 s ×1.5 → 10 s, 20 min |
+//! | [`dari`] | `GET /task/{org_id}/{endpoint_name}/status?job_id=…` | `X-API-Key` (`DARI_API_KEY`) | 2 s ×1.5 → 30 s, 30 min |
+//! | [`vessl`] | `GET {base_url}/async/{request_id}/output` (no default base URL) | `Authorization: Bearer` (`VESSL_API_TOKEN`) | 1 s ×1.5 → 15 s, 1 h |
+//!
+//! Every default policy also honours a `Retry-After`, which none of the four documents but any
+//! of them may send with a 429 or 503.
+//!
+//! # Waiting on a task in one line
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), poller_core::ConfigError> {
+//! use poller_providers::{dari::Dari, narada::Narada, runware::Runware, vessl::Vessl};
+//!
+//! let report = Narada::new("narada-key").wait("req_abc123def456").await?;
+//! let report = Runware::new("runware-key").wait("50836053-a0ee-4cf5-b9d6-ae7c5d140ada").await?;
+//! let report = Dari::new("dari-key", "my-org", "contact_form").wait("550e8400-e29b-41d4-a716-446655440000").await?;
+//! let report = Vessl::new("https://serve-api.dev2.vssl.ai/api/v1/services/my-svc", "token")
+//!     .wait("98nlux8b0eu6")
+//!     .await?;
+//! println!("{}", report.outcome);
+//! # Ok(()) }
+//! ```
+//!
+//! Each client type also gives the bare source (`Narada::new(key).source()`, or
+//! [`narada::source`]) to use with a [`Poller`](poller_core::Poller) or a
+//! [`Tracker`](poller_core::Tracker) and a policy of your own.
+//!
+//! # By name, through the registry
+//!
+//! ```
+//! use poller_core::{PollPolicy, Poller, SourceConfig};
+//!
+//! let names: Vec<_> = poller_providers::all().iter().map(|p| p.name).collect();
+//! assert_eq!(names, ["dari", "narada", "runware", "vessl"]);
+//!
+//! let provider = poller_providers::get("dari").unwrap();
+//! let source = provider
+//!     .build_source(
+//!         SourceConfig::new()
+//!             .api_key("dari-key")
+//!             .param("org_id", "my-org")
+//!             .param("endpoint_name", "contact_form"),
+//!     )
+//!     .unwrap();
+//! let poller = Poller::new(source, provider.policy());
+//! assert!(poller.policy().deadline().is_some());
+//! ```
+//!
+//! # The linking trap
+//!
+//! Providers register themselves with [`inventory`](poller_core::inventory) at link time, and
+//! a crate that nothing names is not linked at all: a binary, example or test that lists
+//! providers only through [`poller_core::providers`] finds none of these four unless it names
+//! this crate. Call anything in it ([`all`], [`get`], [`build`]), or write
+//!
+//! ```
+//! use poller_providers as _;
+//! # assert_eq!(poller_core::providers().len(), 4);
+//! ```
+//!
+//! `inventory` does not work on every target (some wasm setups, the cranelift backend,
+//! `dlopen`ed libraries); there, use the typed constructors, which need no registry.
 #![deny(missing_docs)]
+
+mod common;
+pub mod dari;
+pub mod narada;
+pub mod runware;
+pub mod vessl;
+
+use poller_core::{ConfigError, DynSource, Provider, SourceConfig};
+
+/// The provider registered under `name` (this crate's four and any other linked in), or an
+/// error listing the known names.
+///
+/// ```
+/// let narada = poller_providers::get("narada").unwrap();
+/// assert_eq!(narada.key_env, "NARADA_API_KEY");
+/// let err = poller_providers::get("nope").unwrap_err();
+/// assert_eq!(err.to_string(), "unknown provider `nope`; known providers: dari, narada, runware, vessl");
+/// ```
+pub fn get(name: &str) -> Result<&'static Provider, ConfigError> {
+    poller_core::provider(name)
+}
+
+/// Every registered provider, sorted by name.
+///
+/// ```
+/// assert!(poller_providers::all().windows(2).all(|w| w[0].name < w[1].name));
+/// ```
+pub fn all() -> Vec<&'static Provider> {
+    poller_core::providers()
+}
+
+/// Builds the source of the provider named `name` from `config`: every parameter present and
+/// none unknown, a key, a base URL (the provider's default when it has one).
+///
+/// ```
+/// use poller_core::{ConfigError, SourceConfig};
+/// let source = poller_providers::build("narada", SourceConfig::new().api_key("k")).unwrap();
+/// assert_eq!(source.name(), "narada");
+/// let err = poller_providers::build("vessl", SourceConfig::new().api_key("k")).map(drop).unwrap_err();
+/// assert!(matches!(err, ConfigError::MissingBaseUrl { .. }));
+/// ```
+pub fn build(name: &str, config: SourceConfig) -> Result<DynSource, ConfigError> {
+    get(name)?.build_source(config)
+}

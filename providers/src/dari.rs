@@ -1,0 +1,388 @@
+//! Dari job status: `GET {base_url}/task/{org_id}/{endpoint_name}/status?job_id={job_id}` with
+//! the organization's key in the `X-API-Key` header.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), poller_core::ConfigError> {
+//! use poller_providers::dari::Dari;
+//! let report = Dari::new("dari-key", "my-org", "contact_form")
+//!     .wait("550e8400-e29b-41d4-a716-446655440000")
+//!     .await?;
+//! println!("{}", report.outcome);
+//! # Ok(()) }
+//! ```
+//!
+//! `org_id` and `endpoint_name` are single path segments and `job_id` a query value, all
+//! percent-encoded, so no value can change the request's path or add a query parameter.
+//!
+//! # Statuses
+//!
+//! | `status` | phase |
+//! |---|---|
+//! | `pending` | [`Queued`](poller_core::Phase::Queued) |
+//! | `running` | [`Running`](poller_core::Phase::Running) |
+//! | `paused` | [`Paused`](poller_core::Phase::Paused): not final, a paused job can be resumed |
+//! | `waiting_for_input` (newer revision) | [`NeedsInput`](poller_core::Phase::NeedsInput): not final, the agent asked a human-in-the-loop question |
+//! | `completed` | [`Succeeded`](poller_core::Phase::Succeeded) |
+//! | `failed` | [`Failed`](poller_core::Phase::Failed), the message from `error` |
+//!
+//! Any other value is a permanent [`FetchError::UnknownStatus`]. `current_step` is the progress
+//! step and `events` the progress events. The output is `final_result`, else `result` (the
+//! intermediate result, and in the newer revision the structured result). `total_cost_usd`
+//! (`session_cost_usd` in the newer revision), `browser_url`, `downloads_link`,
+//! `video_recording_url`, `log_url`, `created_at` and `updated_at` are kept in
+//! [`Status::details`] when not null. Errors of the API itself come as `{"detail": "..."}`
+//! with HTTP 401 (bad key) or 403 (another organization's endpoint): permanent
+//! [`FetchError::Http`] errors whose excerpt shows the detail.
+//!
+//! The newer revision of the API serves the same body at `/jobs/{org_id}/{endpoint_name}/status`;
+//! [`Dari::jobs_source`] polls that path ([`DariJobsStatus`]). The registry entry uses the
+//! documented `/task/` path.
+//!
+//! # Default policy
+//!
+//! [`default_policy`]: poll at once, then after 2 s, 3 s, 4.5 s … growing ×1.5 up to every
+//! 30 s, for at most 30 minutes, never sooner than a `Retry-After`. Dari documents no polling
+//! advice. Its jobs are browser agents filling forms: tens of seconds to a few minutes, with
+//! steps worth showing as they happen. Starting at 2 s shows the first steps promptly; growing
+//! ×1.5 keeps the number of requests logarithmic in the job's length; the 30 s cap bounds how
+//! late a long job's end is noticed; 30 minutes is far beyond a normal job while still ending
+//! a wait on a job that is stuck (for example paused and never resumed).
+//!
+//! # Types, and why two
+//!
+//! [`DariResponse`] is the documented body with `#[derive(StatusResponse)]`, which maps the
+//! statuses, step, events, error and details. The derive takes the output from one field, and
+//! Dari's is `final_result` *or else* `result`, so [`DariStatus`] wraps the body, adds that
+//! fallback by hand and carries the request ([`HttpEndpoint`]).
+
+use crate::common::{self, client_methods};
+use poller_core::{
+    ApiKey, Auth, BoxPolicy, ConfigError, DynSource, Exponential, FetchError, HttpEndpoint,
+    HttpMethod, HttpOptions, HttpSource, JsonSource, Param, PollPolicyExt, Provider, RequestSpec,
+    SourceConfig, Status, StatusResponse,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The registry name.
+pub const NAME: &str = "dari";
+/// The production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://agent.usedari.com";
+/// The environment variable the key is read from.
+pub const KEY_ENV: &str = "DARI_API_KEY";
+/// The vendor's documentation of the status endpoint.
+pub const DOCS_URL: &str = "https://docs.usedari.com/api-reference/endpoint/get-job-status";
+/// The header that carries the key.
+pub const KEY_HEADER: &str = "X-API-Key";
+/// The parameters, with the vendor's descriptions.
+pub const PARAMS: &[Param] = &[
+    Param {
+        name: "org_id",
+        doc: "Organization ID",
+    },
+    Param {
+        name: "endpoint_name",
+        doc: "Portal endpoint name",
+    },
+];
+/// [`default_policy`] in words.
+pub const POLICY_SUMMARY: &str = "at once, then 2 s growing x1.5 to 30 s; at most 30 min (Dari documents no advice: browser-agent jobs of seconds to minutes)";
+
+/// Poll at once, then after 2 s growing ×1.5 up to 30 s, for at most 30 minutes, honouring
+/// `Retry-After`. See the [module docs](self#default-policy) for why.
+///
+/// ```
+/// use std::time::Duration;
+/// use poller_core::{Observation, PollPolicy};
+/// let p = poller_providers::dari::default_policy();
+/// assert_eq!(p.deadline(), Some(Duration::from_secs(30 * 60)));
+/// let d = |n| p.decide(&Observation::new(n, Duration::ZERO)).delay().unwrap().as_millis();
+/// assert_eq!([d(0), d(1), d(2), d(3), d(10)], [0, 2000, 3000, 4500, 30000]);
+/// ```
+pub fn default_policy() -> BoxPolicy {
+    Exponential::new(Duration::from_secs(2), 1.5, Duration::from_secs(30))
+        .with_deadline(Duration::from_secs(30 * 60))
+        .honor_retry_after()
+        .boxed()
+}
+
+/// The body of the job status endpoint, as documented.
+///
+/// Its [`StatusResponse`] impl comes from the derive and takes the output from `final_result`
+/// only; poll with [`DariStatus`], which falls back to `result`.
+///
+/// ```
+/// use poller_core::{Phase, StatusResponse};
+/// use poller_providers::dari::DariResponse;
+/// let s = DariResponse::parse(br#"{"status": "running", "current_step": "Filling email field"}"#).unwrap();
+/// assert_eq!(s.phase, Phase::Running);
+/// assert_eq!(s.progress.unwrap().step.as_deref(), Some("Filling email field"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, StatusResponse)]
+pub struct DariResponse {
+    /// UUID of the job.
+    pub job_id: Option<String>,
+    /// Portal identifier (`org_id/endpoint_name`).
+    pub portal_id: Option<String>,
+    /// `pending`, `running`, `paused`, `completed`, `failed`, or (newer revision)
+    /// `waiting_for_input`.
+    #[status(
+        queued = ["pending"],
+        running = ["running"],
+        paused = ["paused"],
+        needs_input = ["waiting_for_input"],
+        succeeded = ["completed"],
+        failed = ["failed"],
+    )]
+    pub status: String,
+    /// Live browser URL.
+    #[status(detail)]
+    pub browser_url: Option<String>,
+    /// What the agent is doing now.
+    #[status(step)]
+    pub current_step: Option<String>,
+    /// The job's events, oldest first (`event_type`, `message`, `data`, `timestamp`).
+    #[status(events)]
+    pub events: Option<Vec<Value>>,
+    /// Intermediate result data (in the newer revision: the structured result).
+    pub result: Option<Value>,
+    /// The final structured result, matching the portal's `output_schema`.
+    #[status(output)]
+    pub final_result: Option<Value>,
+    /// The error message, if the job failed.
+    #[status(error)]
+    pub error: Option<String>,
+    /// URL to download files generated during the job.
+    #[status(detail)]
+    pub downloads_link: Option<String>,
+    /// URL of the browser session's video recording.
+    #[status(detail)]
+    pub video_recording_url: Option<String>,
+    /// URL of the full agent log.
+    #[status(detail)]
+    pub log_url: Option<String>,
+    /// Total cost of the job in USD.
+    #[status(detail)]
+    pub total_cost_usd: Option<f64>,
+    /// The session's cost in USD (newer revision, in place of `total_cost_usd`).
+    #[status(detail)]
+    pub session_cost_usd: Option<f64>,
+    /// Creation time (ISO 8601).
+    #[status(detail)]
+    pub created_at: Option<String>,
+    /// Time of the last update (ISO 8601).
+    #[status(detail)]
+    pub updated_at: Option<String>,
+}
+
+fn into_status(body: DariResponse) -> Result<Status<Value>, FetchError> {
+    let result = body.result.clone().filter(|r| !r.is_null());
+    let mut status = body.into_status()?;
+    if status.output.is_none() {
+        status.output = result;
+    }
+    Ok(status)
+}
+
+/// The type to poll Dari with: [`DariResponse`] with `final_result`, else `result`, as output,
+/// and the documented request (`GET /task/{org_id}/{endpoint_name}/status?job_id={task_id}`,
+/// header `X-API-Key`).
+///
+/// ```
+/// use poller_core::{Phase, StatusResponse};
+/// use poller_providers::dari::DariStatus;
+/// let s = DariStatus::parse(br#"{"status": "paused", "result": {"page": 2}}"#).unwrap();
+/// assert_eq!(s.phase, Phase::Paused);
+/// assert_eq!(s.output.unwrap()["page"], 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DariStatus(pub DariResponse);
+
+impl StatusResponse for DariStatus {
+    type Output = Value;
+
+    fn into_status(self) -> Result<Status<Value>, FetchError> {
+        into_status(self.0)
+    }
+}
+
+impl HttpEndpoint for DariStatus {
+    const NAME: &'static str = NAME;
+    const REQUEST: RequestSpec = RequestSpec {
+        method: HttpMethod::Get,
+        path: "/task/{org_id}/{endpoint_name}/status",
+        query: &[("job_id", "{task_id}")],
+        auth: Auth::Header(KEY_HEADER),
+        params: &["org_id", "endpoint_name"],
+    };
+}
+
+/// [`DariStatus`] on the newer revision's path,
+/// `GET /jobs/{org_id}/{endpoint_name}/status?job_id={task_id}`.
+///
+/// ```
+/// use poller_core::HttpEndpoint;
+/// use poller_providers::dari::DariJobsStatus;
+/// assert_eq!(DariJobsStatus::REQUEST.path, "/jobs/{org_id}/{endpoint_name}/status");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DariJobsStatus(pub DariResponse);
+
+impl StatusResponse for DariJobsStatus {
+    type Output = Value;
+
+    fn into_status(self) -> Result<Status<Value>, FetchError> {
+        into_status(self.0)
+    }
+}
+
+impl HttpEndpoint for DariJobsStatus {
+    const NAME: &'static str = NAME;
+    const REQUEST: RequestSpec = RequestSpec {
+        path: "/jobs/{org_id}/{endpoint_name}/status",
+        ..DariStatus::REQUEST
+    };
+}
+
+/// A source for the production API: `api_key`, the organization and the portal endpoint.
+///
+/// ```
+/// let source = poller_providers::dari::source("k", "my-org", "contact_form").unwrap();
+/// assert_eq!(
+///     source.url_for("550e8400-e29b-41d4-a716-446655440000").unwrap().as_str(),
+///     "https://agent.usedari.com/task/my-org/contact_form/status?job_id=550e8400-e29b-41d4-a716-446655440000",
+/// );
+/// ```
+pub fn source(
+    api_key: impl Into<ApiKey>,
+    org_id: impl Into<String>,
+    endpoint_name: impl Into<String>,
+) -> Result<HttpSource<DariStatus>, ConfigError> {
+    Dari::new(api_key, org_id, endpoint_name).source()
+}
+
+/// A Dari client: base URL, key, organization, portal endpoint, transport settings and
+/// polling schedule, ending in a source, a [`Poller`](poller_core::Poller) or a finished wait.
+///
+/// # Default
+/// Base URL [`DEFAULT_BASE_URL`], [`HttpOptions::default`], [`default_policy`].
+///
+/// ```
+/// use poller_providers::dari::Dari;
+/// let dari = Dari::new("k", "my org", "contact/form");
+/// assert_eq!(
+///     dari.source().unwrap().url_for("../x").unwrap().as_str(),
+///     "https://agent.usedari.com/task/my%20org/contact%2Fform/status?job_id=..%2Fx",
+/// );
+/// ```
+#[derive(Debug, Clone)]
+pub struct Dari {
+    key: ApiKey,
+    org_id: String,
+    endpoint_name: String,
+    base_url: String,
+    http: HttpOptions,
+    policy: BoxPolicy,
+}
+
+impl Dari {
+    /// A client for the production API.
+    pub fn new(
+        api_key: impl Into<ApiKey>,
+        org_id: impl Into<String>,
+        endpoint_name: impl Into<String>,
+    ) -> Self {
+        Dari {
+            key: api_key.into(),
+            org_id: org_id.into(),
+            endpoint_name: endpoint_name.into(),
+            base_url: DEFAULT_BASE_URL.to_string(),
+            http: HttpOptions::default(),
+            policy: default_policy(),
+        }
+    }
+
+    /// A client with the key from `DARI_API_KEY`.
+    pub fn from_env(
+        org_id: impl Into<String>,
+        endpoint_name: impl Into<String>,
+    ) -> Result<Self, ConfigError> {
+        Ok(Dari::new(
+            common::key_from_env(KEY_ENV)?,
+            org_id,
+            endpoint_name,
+        ))
+    }
+
+    /// Sets the base URL (`https://`, or `http://` to loopback).
+    ///
+    /// # Default
+    /// [`DEFAULT_BASE_URL`].
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    fn http_source<R: HttpEndpoint>(&self) -> Result<HttpSource<R>, ConfigError> {
+        for (p, value) in PARAMS.iter().zip([&self.org_id, &self.endpoint_name]) {
+            if value.is_empty() {
+                return Err(ConfigError::MissingParam {
+                    name: p.name.into(),
+                    doc: p.doc.into(),
+                });
+            }
+        }
+        Ok(
+            HttpSource::with_options(&self.base_url, self.key.clone(), self.http.clone())?
+                .param("org_id", self.org_id.clone())
+                .param("endpoint_name", self.endpoint_name.clone()),
+        )
+    }
+
+    /// The typed source, on the documented `/task/...` path.
+    pub fn source(&self) -> Result<HttpSource<DariStatus>, ConfigError> {
+        self.http_source()
+    }
+
+    /// The typed source on the newer revision's `/jobs/...` path.
+    ///
+    /// ```
+    /// let s = poller_providers::dari::Dari::new("k", "o", "e").jobs_source().unwrap();
+    /// assert_eq!(s.url_for("j").unwrap().path(), "/jobs/o/e/status");
+    /// ```
+    pub fn jobs_source(&self) -> Result<HttpSource<DariJobsStatus>, ConfigError> {
+        self.http_source()
+    }
+}
+
+client_methods!(Dari, HttpSource<DariStatus>, Value);
+
+fn build(config: SourceConfig) -> Result<DynSource, ConfigError> {
+    let parts = common::parts(config, KEY_ENV, Some(DEFAULT_BASE_URL), DEFAULT_BASE_URL)?;
+    let org_id = common::param(&parts.params, PARAMS[0].name, PARAMS[0].doc)?;
+    let endpoint_name = common::param(&parts.params, PARAMS[1].name, PARAMS[1].doc)?;
+    let source = Dari::new(parts.key.clone(), org_id, endpoint_name)
+        .base_url(parts.base_url.clone())
+        .http(parts.http.clone())
+        .source()?;
+    Ok(Arc::new(JsonSource::new(source)))
+}
+
+poller_core::inventory::submit! {
+    Provider {
+        name: NAME,
+        summary: "Dari: browser-agent jobs on a portal endpoint",
+        docs_url: DOCS_URL,
+        default_base_url: Some(DEFAULT_BASE_URL),
+        base_url_hint: DEFAULT_BASE_URL,
+        key_env: KEY_ENV,
+        params: PARAMS,
+        default_policy,
+        policy_summary: POLICY_SUMMARY,
+        build,
+    }
+}
