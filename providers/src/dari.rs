@@ -102,10 +102,24 @@ pub const POLICY_SUMMARY: &str = "at once, then 2 s growing x1.5 to 30 s; at mos
 /// assert_eq!([d(0), d(1), d(2), d(3), d(10)], [0, 2000, 3000, 4500, 30000]);
 /// ```
 pub fn default_policy() -> BoxPolicy {
-    Exponential::new(Duration::from_secs(2), 1.5, Duration::from_secs(30))
-        .with_deadline(Duration::from_secs(30 * 60))
+    schedule()
+        .with_deadline(DEFAULT_TIMEOUT)
         .honor_retry_after()
         .boxed()
+}
+
+/// The overall time limit of [`default_policy`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The schedule of [`default_policy`] without its time limit (what the registry entry holds,
+/// so that a caller's own timeout can replace [`DEFAULT_TIMEOUT`]).
+///
+/// ```
+/// use poller_core::PollPolicy;
+/// assert_eq!(poller_providers::dari::schedule().deadline(), None);
+/// ```
+pub fn schedule() -> BoxPolicy {
+    Exponential::new(Duration::from_secs(2), 1.5, Duration::from_secs(30)).boxed()
 }
 
 /// The body of the job status endpoint, as documented.
@@ -381,7 +395,8 @@ poller_core::inventory::submit! {
         base_url_hint: DEFAULT_BASE_URL,
         key_env: KEY_ENV,
         params: PARAMS,
-        default_policy,
+        default_policy: schedule,
+        default_timeout: DEFAULT_TIMEOUT,
         policy_summary: POLICY_SUMMARY,
         build,
     }

@@ -80,10 +80,24 @@ pub const POLICY_SUMMARY: &str = "at once, then 5 s growing x1.5 to 10 s; at mos
 /// assert_eq!([d(0), d(1), d(2), d(3), d(4)].map(|d| d.as_millis()), [0, 5000, 7500, 10000, 10000]);
 /// ```
 pub fn default_policy() -> BoxPolicy {
-    Exponential::new(Duration::from_secs(5), 1.5, Duration::from_secs(10))
-        .with_deadline(Duration::from_secs(1000))
+    schedule()
+        .with_deadline(DEFAULT_TIMEOUT)
         .honor_retry_after()
         .boxed()
+}
+
+/// The overall time limit of [`default_policy`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1000);
+
+/// The schedule of [`default_policy`] without its time limit (what the registry entry holds,
+/// so that a caller's own timeout can replace [`DEFAULT_TIMEOUT`]).
+///
+/// ```
+/// use poller_core::PollPolicy;
+/// assert_eq!(poller_providers::narada::schedule().deadline(), None);
+/// ```
+pub fn schedule() -> BoxPolicy {
+    Exponential::new(Duration::from_secs(5), 1.5, Duration::from_secs(10)).boxed()
 }
 
 /// The body of `GET /fast/v2/remote-dispatch/responses/{requestId}`, as documented.
@@ -286,7 +300,8 @@ poller_core::inventory::submit! {
         base_url_hint: DEFAULT_BASE_URL,
         key_env: KEY_ENV,
         params: &[],
-        default_policy,
+        default_policy: schedule,
+        default_timeout: DEFAULT_TIMEOUT,
         policy_summary: POLICY_SUMMARY,
         build,
     }

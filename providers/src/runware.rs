@@ -100,10 +100,25 @@ const WAITING: &[&str] = &["queued", "pending", "scheduled", "waiting"];
 /// assert_eq!([d(0), d(1), d(2), d(3), d(4), d(20)], [1_000_000, 500_000, 750_000, 1_125_000, 1_687_500, 10_000_000]);
 /// ```
 pub fn default_policy() -> BoxPolicy {
+    schedule()
+        .with_deadline(DEFAULT_TIMEOUT)
+        .honor_retry_after()
+        .boxed()
+}
+
+/// The overall time limit of [`default_policy`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// The schedule of [`default_policy`] without its time limit (what the registry entry holds,
+/// so that a caller's own timeout can replace [`DEFAULT_TIMEOUT`]).
+///
+/// ```
+/// use poller_core::PollPolicy;
+/// assert_eq!(poller_providers::runware::schedule().deadline(), None);
+/// ```
+pub fn schedule() -> BoxPolicy {
     Exponential::new(Duration::from_millis(500), 1.5, Duration::from_secs(10))
         .with_initial_delay(Duration::from_secs(1))
-        .with_deadline(Duration::from_secs(20 * 60))
-        .honor_retry_after()
         .boxed()
 }
 
@@ -549,7 +564,8 @@ poller_core::inventory::submit! {
         base_url_hint: DEFAULT_BASE_URL,
         key_env: KEY_ENV,
         params: &[],
-        default_policy,
+        default_policy: schedule,
+        default_timeout: DEFAULT_TIMEOUT,
         policy_summary: POLICY_SUMMARY,
         build,
     }

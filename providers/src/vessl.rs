@@ -81,10 +81,24 @@ pub const POLICY_SUMMARY: &str = "at once, then 1 s growing x1.5 to 15 s; at mos
 /// assert_eq!([d(0), d(1), d(2), d(3), d(20)], [0, 1000, 1500, 2250, 15000]);
 /// ```
 pub fn default_policy() -> BoxPolicy {
-    Exponential::new(Duration::from_secs(1), 1.5, Duration::from_secs(15))
-        .with_deadline(Duration::from_secs(3600))
+    schedule()
+        .with_deadline(DEFAULT_TIMEOUT)
         .honor_retry_after()
         .boxed()
+}
+
+/// The overall time limit of [`default_policy`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The schedule of [`default_policy`] without its time limit (what the registry entry holds,
+/// so that a caller's own timeout can replace [`DEFAULT_TIMEOUT`]).
+///
+/// ```
+/// use poller_core::PollPolicy;
+/// assert_eq!(poller_providers::vessl::schedule().deadline(), None);
+/// ```
+pub fn schedule() -> BoxPolicy {
+    Exponential::new(Duration::from_secs(1), 1.5, Duration::from_secs(15)).boxed()
 }
 
 /// The body of `GET {base_url}/async/{request_id}/output`, as documented.
@@ -264,7 +278,8 @@ poller_core::inventory::submit! {
         base_url_hint: BASE_URL_HINT,
         key_env: KEY_ENV,
         params: &[],
-        default_policy,
+        default_policy: schedule,
+        default_timeout: DEFAULT_TIMEOUT,
         policy_summary: POLICY_SUMMARY,
         build,
     }
