@@ -251,10 +251,20 @@ pub async fn run(quiet: bool) -> Result<u8, Box<dyn std::error::Error>> {
         );
     }
     let runware_posts = requests.iter().filter(|r| r.uri.starts_with("/v1")).count();
+    let faults: Vec<String> = requests
+        .iter()
+        .filter(|r| r.fault.is_some())
+        .filter_map(|r| r.status.map(|s| s.to_string()))
+        .collect();
     println!(
-        "\n{} HTTP requests in all; Runware's two tasks took {} POSTs between them (batched).",
+        "\n{} HTTP requests in all; Runware's two tasks took {} POSTs between them (batched);",
         requests.len(),
         runware_posts
+    );
+    println!(
+        "the simulator injected {} transient fault(s) (HTTP {}), all retried.",
+        faults.len(),
+        faults.join(", ")
     );
     let worst = reports
         .values()
