@@ -2,24 +2,28 @@
 //! making the same requests.
 //!
 //! N Narada tasks (default 1,000) stay `pending` forever. Each side polls every task K times
-//! (default 20) with no delay between polls, C waits at a time (default 64), both through
+//! (default 20) with no delay between polls, C waits at a time, both through
 //! `futures::stream::iter(..).buffer_unordered(C)`:
 //!
 //! - `raw`: `for _ in 0..K { reqwest GET; read the body; NaradaStatus::parse }` with a
 //!   reqwest client with the same 30 s timeout as poller's `HttpOptions::default()`;
 //! - `poller`: `Poller::new(narada source, Fixed::new(Duration::ZERO).with_max_attempts(K))`,
-//!   `poller.wait(id)`, which gives up after K fetches.
+//!   `poller.wait(id)`, which gives up after K fetches;
+//! - a diagnostic third side: the raw loop plus `tokio::time::sleep(Duration::ZERO)` before
+//!   each request, which is what `Poller::wait` does between polls when the delay is zero
+//!   (tokio completes such a sleep only at its timer's next 1 ms tick).
 //!
 //! Both parse the body the same way (`NaradaStatus::parse`, what the poller's source does).
 //! The simulator runs in this process on its own 2-thread tokio runtime (threads `sim`), the
-//! client on another (threads `client`); both sides pay the same simulator. The two sides
-//! alternate for R rounds (default 7, after one warm-up round each, order swapped every
-//! round); the summary gives the median throughput of each side and their ratio, and the
-//! client threads' CPU per request (read from `/proc/self/task/*/stat`), which is not diluted
-//! by the simulator's share of the machine.
+//! clients on another (threads `client`); every side pays the same simulator. The sides
+//! alternate for R rounds (default 7, after one warm-up round, order rotated every round); the
+//! summary gives the median throughput of each side and the ratio of the medians (also the
+//! median of the per-round ratios), and the client threads' CPU per request (from
+//! `/proc/self/task/*/stat`), which the simulator's share of the machine does not dilute.
+//! C is 64 (the headline) and 16 (where the per-poll latency shows most).
 //!
 //! `cargo bench --bench loop_overhead -- 500` for 500 tasks; `tasks=`, `attempts=`,
-//! `concurrency=`, `rounds=` set each size.
+//! `concurrency=64,16`, `rounds=` set each size.
 
 use futures::StreamExt;
 use poller_core::{Fixed, OutcomeKind, PollPolicyExt, Poller, StatusResponse};
