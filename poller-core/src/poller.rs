@@ -276,7 +276,13 @@ where
                 Ok(d) => d,
                 Err(outcome) => return self.done(outcome),
             };
-            tokio::time::sleep(delay).await;
+            if delay.is_zero() {
+                // A zero sleep would still wait for the timer's next 1 ms tick; yield instead,
+                // so that a zero-delay policy neither stalls nor starves the runtime.
+                tokio::task::yield_now().await;
+            } else {
+                tokio::time::sleep(delay).await;
+            }
             self.core.attempt += 1;
             let result = self.fetch().instrument(self.span.clone()).await;
             match self

@@ -286,3 +286,36 @@ fn status_source_is_object_safe() {
         ["a", "b"]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn zero_delays_poll_at_once_without_waiting_for_a_timer_tick() {
+    let src = Arc::new(ScriptedSource::new("s").then_status(running()));
+    src.start_clock();
+    let poller = Poller::from_arcs(
+        src.clone(),
+        Arc::new(Fixed::new(Duration::ZERO).with_max_attempts(50)),
+    );
+    let report = poller.wait("t").await;
+    assert_eq!(report.outcome.kind(), OutcomeKind::GaveUp);
+    assert_eq!(report.attempts, 50);
+    // A zero sleep would round up to the timer's 1 ms tick on every poll.
+    assert_eq!(report.elapsed, Duration::ZERO);
+    assert!(src.fetch_times().iter().all(|t| t.is_zero()));
+
+    // A zero-delay wait that never ends still yields: other tasks on this one-thread runtime
+    // run beside it, and aborting it stops the fetches.
+    let endless = Poller::from_arcs(src.clone(), Arc::new(Fixed::new(Duration::ZERO)));
+    let before = src.fetch_count();
+    let handle = tokio::spawn(endless.wait("u"));
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert!(src.fetch_count() > before, "the wait did not run");
+    handle.abort();
+    assert!(handle.await.unwrap_err().is_cancelled());
+    let after = src.fetch_count();
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(src.fetch_count(), after);
+}

@@ -254,3 +254,43 @@ async fn tasks_follow_their_own_sources_policy_and_change_events_are_emitted() {
         ]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn zero_delays_are_dispatched_at_once_and_the_stream_still_yields() {
+    let src = Arc::new(TimedSource::new("timed"));
+    let mut tracker = Tracker::<()>::new();
+    let id = tracker.add_source_with(
+        src.clone(),
+        BoxPolicy::new(Fixed::new(Duration::ZERO).with_max_attempts(20)),
+        SourceOptions::default(),
+    );
+    for i in 0..10 {
+        src.add_task(format!("t{i}"), secs(3600));
+        tracker.track(id, format!("t{i}"));
+    }
+    let finished = drain(&mut tracker).await;
+    assert_eq!(finished.len(), 10);
+    for runs in finished.values() {
+        // 20 polls each, all at once: no 1 ms timer tick between them.
+        assert_eq!(runs[0], (OutcomeKind::GaveUp, Duration::ZERO));
+    }
+    assert_eq!(src.calls().len(), 200);
+
+    // A tracker whose task never ends, polled with zero delays, still returns to the runtime:
+    // other tasks on this one-thread runtime run beside it.
+    let mut endless = Tracker::<()>::new();
+    let id = endless.add_source_with(
+        src.clone(),
+        BoxPolicy::new(Fixed::new(Duration::ZERO)),
+        SourceOptions::default(),
+    );
+    endless.track(id, "t0");
+    let before = src.calls().len();
+    let handle = tokio::spawn(async move { endless.next().await.is_some() });
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert!(src.calls().len() > before + 100, "the tracker did not run");
+    handle.abort();
+    assert!(handle.await.unwrap_err().is_cancelled());
+}

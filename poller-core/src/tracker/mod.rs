@@ -461,6 +461,11 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         let task = &mut self.tasks[key];
         let policy = &self.sources[task.source.0 as usize].policy;
         match task.core.next_delay(policy, &self.errors, now) {
+            // Due now: straight to the ready queue (a zero-delay timer would wait for the
+            // timer wheel's next 1 ms tick).
+            Ok(delay) if delay.is_zero() => {
+                self.sources[task.source.0 as usize].ready.push_back(key);
+            }
             Ok(delay) => {
                 self.timers.insert(key, delay);
             }
@@ -636,7 +641,15 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        // Work done in one call is bounded, so that sources answering at once with zero-delay
+        // policies cannot keep this call from returning to the runtime.
+        let mut budget = 256u32;
         loop {
+            if budget == 0 {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            budget -= 1;
             let mut progressed = false;
             if !this.commands_closed {
                 loop {
