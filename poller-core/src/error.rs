@@ -239,37 +239,90 @@ impl FetchError {
     }
 }
 
-/// The first [`EXCERPT_LIMIT`] bytes of `body` as text, cut on a character boundary, with
-/// invalid UTF-8 replaced and an ellipsis when cut.
+/// The start of `body` as text, at most [`EXCERPT_LIMIT`] bytes in all: invalid UTF-8 is
+/// replaced, and a body that does not fit is cut on a character boundary and ends with an
+/// ellipsis (counted in the limit).
 ///
 /// ```
+/// use poller_core::{EXCERPT_LIMIT, excerpt};
 /// let long = vec![b'a'; 2000];
-/// let e = poller_core::excerpt(&long);
-/// assert!(e.len() <= poller_core::EXCERPT_LIMIT + '…'.len_utf8());
+/// let e = excerpt(&long);
+/// assert!(e.len() <= EXCERPT_LIMIT);
 /// assert!(e.ends_with('…'));
+/// // Invalid UTF-8 grows when replaced (one byte becomes three): still within the limit.
+/// assert!(excerpt(&[0xFF; 400]).len() <= EXCERPT_LIMIT);
+/// assert_eq!(excerpt(b"short"), "short");
 /// ```
 pub fn excerpt(body: &[u8]) -> String {
-    let cut = body.len() > EXCERPT_LIMIT;
     let head = &body[..body.len().min(EXCERPT_LIMIT)];
-    let mut text = String::from_utf8_lossy(head).into_owned();
-    if cut {
-        // A multi-byte character cut in half became U+FFFD; drop it and stay within the limit.
-        while text.len() > EXCERPT_LIMIT {
-            text.pop();
-        }
-        text.push('…');
+    let text = String::from_utf8_lossy(head).into_owned();
+    if body.len() > EXCERPT_LIMIT || text.len() > EXCERPT_LIMIT {
+        // A multi-byte character cut in half at the end became U+FFFD; cutting at the
+        // limit less the ellipsis drops it too.
+        cut(text)
+    } else {
+        text
     }
-    text
 }
 
-fn truncate(mut s: String) -> String {
-    if s.len() > EXCERPT_LIMIT {
-        let mut end = EXCERPT_LIMIT;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push('…');
+/// `s` if it fits in [`EXCERPT_LIMIT`] bytes, else its start and an ellipsis, within them.
+fn truncate(s: String) -> String {
+    if s.len() > EXCERPT_LIMIT { cut(s) } else { s }
+}
+
+/// The start of `s`, cut on a character boundary, and an ellipsis: [`EXCERPT_LIMIT`] bytes
+/// at most.
+fn cut(mut s: String) -> String {
+    let mut end = (EXCERPT_LIMIT - '…'.len_utf8()).min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
     }
+    s.truncate(end);
+    s.push('…');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_never_exceed_the_limit() {
+        let bodies: [Vec<u8>; 6] = [
+            vec![b'x'; EXCERPT_LIMIT + 1],
+            vec![b'x'; 100_000],
+            vec![0xFF; EXCERPT_LIMIT],
+            vec![0xC3; 600],
+            "é".repeat(EXCERPT_LIMIT).into_bytes(),
+            "€".repeat(1000).into_bytes(),
+        ];
+        for body in &bodies {
+            let e = excerpt(body);
+            assert!(e.len() <= EXCERPT_LIMIT, "{} bytes", e.len());
+            assert!(e.ends_with('…'));
+            let http = FetchError::http(500, body);
+            assert!(
+                matches!(http, FetchError::Http { ref excerpt, .. } if excerpt.len() <= EXCERPT_LIMIT)
+            );
+        }
+        let exact = vec![b'y'; EXCERPT_LIMIT];
+        assert_eq!(
+            excerpt(&exact).as_bytes(),
+            exact.as_slice(),
+            "a body that fits is kept whole"
+        );
+        let value = "z".repeat(10_000);
+        match FetchError::unknown_status(value.clone()) {
+            FetchError::UnknownStatus { value: v } => {
+                assert!(v.len() <= EXCERPT_LIMIT, "{} bytes", v.len());
+                assert!(value.starts_with(v.trim_end_matches('…')));
+            }
+            other => panic!("{other:?}"),
+        }
+        let fits = "z".repeat(EXCERPT_LIMIT);
+        assert_eq!(
+            FetchError::unknown_status(fits.clone()),
+            FetchError::UnknownStatus { value: fits }
+        );
+    }
 }
