@@ -28,7 +28,7 @@ pub const ENDPOINT: &str = "contact_form";
 pub const ORG: &str = "my-org";
 
 /// One of the four providers, so that a table can run against each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Prov {
     Narada,
     Runware,
