@@ -118,16 +118,23 @@ impl FetchError {
         }
     }
 
-    /// Classifies a serde_json error on `body`: an unexpected end of input is a truncated
-    /// (transient) body, anything else a permanent format error.
+    /// Classifies a serde_json error on `body`: a body cut short (an unexpected end of
+    /// input, or a number cut after its `-`, `.`, `e` or `e+`, which serde_json reports as an
+    /// invalid number) is a truncated, transient body; anything else a permanent format error.
     ///
     /// ```
-    /// let body = br#"{"status": "pend"#;
+    /// use poller_core::FetchError;
+    /// for body in [&br#"{"status": "pend"#[..], br#"{"status": "running", "cost": 0."#] {
+    ///     let err = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+    ///     assert!(FetchError::from_json(&err, body).is_transient());
+    /// }
+    /// let body = br#"{"status": tru}"#;
     /// let err = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
-    /// assert!(poller_core::FetchError::from_json(&err, body).is_transient());
+    /// assert!(FetchError::from_json(&err, body).is_permanent());
     /// ```
     pub fn from_json(err: &serde_json::Error, body: &[u8]) -> Self {
-        let truncated = err.is_eof() && !body.iter().all(u8::is_ascii_whitespace);
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        let truncated = !blank && (err.is_eof() || (err.is_syntax() && cut_in_a_number(body)));
         FetchError::Decode {
             reason: err.to_string(),
             excerpt: excerpt(body),
@@ -239,6 +246,25 @@ impl FetchError {
     }
 }
 
+/// Whether `body` ends inside a number that one more digit would complete (`-`, `1.`,
+/// `1e`, `1e+`): then it is a prefix of valid JSON, cut short. A body with a syntax error
+/// anywhere else stays wrong whatever follows.
+fn cut_in_a_number(body: &[u8]) -> bool {
+    if !body
+        .last()
+        .is_some_and(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+    {
+        return false;
+    }
+    let mut completed = Vec::with_capacity(body.len() + 1);
+    completed.extend_from_slice(body);
+    completed.push(b'0');
+    match serde_json::from_slice::<serde::de::IgnoredAny>(&completed) {
+        Ok(_) => true,
+        Err(e) => e.is_eof(),
+    }
+}
+
 /// The start of `body` as text, at most [`EXCERPT_LIMIT`] bytes in all: invalid UTF-8 is
 /// replaced, and a body that does not fit is cut on a character boundary and ends with an
 /// ellipsis (counted in the limit).
@@ -285,6 +311,51 @@ fn cut(mut s: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn class_of(body: &[u8]) -> ErrorClass {
+        let err = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+        FetchError::from_json(&err, body).class()
+    }
+
+    #[test]
+    fn bodies_cut_inside_a_number_are_truncated() {
+        for body in [
+            &b"{\"a\": -"[..],
+            b"{\"a\": 1.",
+            b"{\"a\": 1e",
+            b"{\"a\": 1E+",
+            b"{\"a\": [2.5e-",
+            b"-",
+            b"{\"a\": 12",
+            b"{\"a\": \"x",
+        ] {
+            assert_eq!(
+                class_of(body),
+                ErrorClass::Transient,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        for body in [
+            &b"{\"a\": tru}"[..],
+            b"{\"a\": 1.}",
+            b"{\"a\": -x",
+            b"[1,]",
+            b"{\"a\": 1}x",
+            b"<html>",
+            b"1.e",
+            b"{\"a\": 01",
+            b"  ",
+            b"",
+        ] {
+            assert_eq!(
+                class_of(body),
+                ErrorClass::Permanent,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
 
     #[test]
     fn excerpts_never_exceed_the_limit() {

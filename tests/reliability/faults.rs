@@ -252,3 +252,38 @@ async fn dari_other_organisation_is_403() {
     }
     check_instants("dari 403", &sim.requests(), &[At(0.0, 0.0)]);
 }
+
+/// A body cut short inside a number (after `-`, `.`, `e` or `e+`) is as truncated as one
+/// cut anywhere else: retried, not a permanent format error. serde_json reports these as
+/// "invalid number" rather than an unexpected end of input.
+#[tokio::test(start_paused = true)]
+async fn a_body_cut_inside_a_number_is_retried() {
+    use crate::helpers::{Recorder, success_body};
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    for cut in ["-", "0.", "1e", "1e+", "2.5E-"] {
+        for prov in Prov::ALL {
+            let id = prov.task_id();
+            let calls = std::sync::Arc::new(AtomicUsize::new(0));
+            let n = calls.clone();
+            let server = Recorder::local(move |_, _| {
+                let mut body = success_body(prov, id).to_string();
+                if n.fetch_add(1, Ordering::SeqCst) == 0 {
+                    // The documented body, cut inside a number it would have held.
+                    body.truncate(body.len() - 1);
+                    body.push_str(&format!(",\"cost\":{cut}"));
+                }
+                (StatusCode::OK, [("content-type", "application/json")], body).into_response()
+            })
+            .await;
+            let report = Poller::new(prov.source_at(&server.root(), "k", http()), policy())
+                .with_error_policy(errors())
+                .wait(id)
+                .await;
+            prov.check_outcome(&report.outcome, id, End::Succeed);
+            assert_eq!(report.attempts, 2, "{} {cut:?}", prov.name());
+        }
+    }
+}
