@@ -238,7 +238,7 @@ async fn dari_other_organisation_is_403() {
             .http(http())
             .source()
             .unwrap();
-    let report = Poller::new(source, policy())
+    let report = Poller::new(crate::helpers::Settled(source), policy())
         .with_error_policy(errors())
         .wait("job-1")
         .await;

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use poller_core::{
     BoxPolicy, DynSource, ErrorPolicy, Exponential, FetchError, Fixed, HttpOptions, JsonSource,
-    Outcome, PollPolicyExt, Poller, Report, Status,
+    Outcome, PollPolicyExt, Poller, Report, Status, StatusSource,
 };
 use poller_providers::{dari::Dari, narada::Narada, runware::Runware, vessl::Vessl};
 use poller_sim::{
@@ -19,6 +19,49 @@ use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// How long, in real time, a request on loopback may take before the paused clock is let
+/// move again. See [`settle`].
+const GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Awaits `fut` (a request) without letting tokio's paused clock jump while it is in flight,
+/// for up to [`GRACE`] of real time.
+///
+/// A paused runtime advances its clock as soon as every task waits; a loopback answer is
+/// usually readable the moment it is written, but on a loaded machine the kernel may deliver
+/// it a little later, and the clock would then jump to the next timer (a request timeout)
+/// first: a spurious timeout. Yielding keeps the runtime busy, polling its I/O each time,
+/// so the answer is seen before any virtual time passes. A request that is slow on purpose
+/// (a simulated delay, a silent server) is given up on after the grace, and virtual time
+/// then runs as usual, so the instants asserted stay exact.
+pub async fn settle<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let start = std::time::Instant::now();
+    while start.elapsed() < GRACE {
+        if let std::task::Poll::Ready(out) = futures::poll!(fut.as_mut()) {
+            return out;
+        }
+        tokio::task::yield_now().await;
+    }
+    fut.await
+}
+
+/// A source whose every fetch is [`settle`]d.
+#[derive(Debug, Clone)]
+pub struct Settled<S>(pub S);
+
+#[async_trait::async_trait]
+impl<S: StatusSource> StatusSource for Settled<S> {
+    type Output = S::Output;
+
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    async fn fetch(&self, task_id: &str) -> Result<Status<S::Output>, FetchError> {
+        settle(self.0.fetch(task_id)).await
+    }
+}
 
 /// The VESSL service every test uses.
 pub const SLUG: &str = "svc";
@@ -138,8 +181,12 @@ impl Prov {
     }
 
     /// The provider's source against a server at `root` (`http://127.0.0.1:PORT`), each at
-    /// its own path below it, through the provider's typed client.
+    /// its own path below it, through the provider's typed client; [`Settled`].
     pub fn source_at(self, root: &str, key: &str, http: HttpOptions) -> DynSource {
+        Arc::new(Settled(self.unsettled_source_at(root, key, http)))
+    }
+
+    fn unsettled_source_at(self, root: &str, key: &str, http: HttpOptions) -> DynSource {
         match self {
             Prov::Narada => Arc::new(JsonSource::new(
                 Narada::new(key).base_url(root).http(http).source().unwrap(),

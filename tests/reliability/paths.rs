@@ -236,11 +236,11 @@ async fn dari_parameters_stay_one_segment() {
             "job-1",
             Script::new(DariStage::completed(json!({"ok": value}))),
         );
-        let s = Dari::new(keys.dari.clone(), value, value)
+        let source = Dari::new(keys.dari.clone(), value, value)
             .base_url(sim.dari_base_url())
             .source()
-            .unwrap()
-            .fetch("job-1")
+            .unwrap();
+        let s = crate::helpers::settle(source.fetch("job-1"))
             .await
             .unwrap_or_else(|e| panic!("{value:?}: {e}"));
         assert_eq!(s.output, Some(json!({"ok": value})));
