@@ -287,3 +287,90 @@ async fn a_body_cut_inside_a_number_is_retried() {
         }
     }
 }
+
+/// `Retry-After` values no sane server sends (centuries; `u64::MAX` seconds) must not crash
+/// the poll loop: with a deadline the wait gives up at once (the server asks for more time
+/// than is left), and a tracker without a deadline waits, its timer cut to a year.
+#[tokio::test(start_paused = true)]
+async fn absurd_retry_after_values_do_not_crash() {
+    use futures::StreamExt;
+    use poller_core::{
+        Fixed, OutcomeKind, PollPolicyExt, SourceConfig, StopReason, Tracker, TrackerEvent,
+    };
+    use poller_sim::{Fault, RetryAfter};
+
+    let absurd = |secs: &str| Fault::TooManyRequests {
+        retry_after: Some(RetryAfter::Raw(secs.to_string())),
+    };
+    let prov = Prov::Narada;
+    let id = prov.task_id();
+    for value in ["18446744073709551615", "99999999999", "100000000"] {
+        // One task, with a deadline: the second request (at 1 s) gets the absurd value.
+        let sim = Simulator::start().await.unwrap();
+        let task = prov.add_task(&sim, id, End::Succeed, Duration::from_secs(3));
+        sim.inject_fault(task.clone(), FaultPlan::requests(2..=2, absurd(value)));
+        let report = Poller::new(prov.source(&sim, &prov.key(sim.keys()), http()), policy())
+            .with_error_policy(errors())
+            .wait(id)
+            .await;
+        assert!(
+            matches!(
+                report.outcome,
+                Outcome::GaveUp {
+                    reason: StopReason::Deadline,
+                    ..
+                }
+            ),
+            "{value}: {:?}",
+            report.outcome
+        );
+        check_instants(value, &sim.requests(), &at(&[0.0, 1.0]));
+
+        // Many tasks, the provider's own policy (with its deadline).
+        let sim = Simulator::start().await.unwrap();
+        let task = prov.add_task(&sim, id, End::Succeed, Duration::from_secs(3));
+        sim.inject_fault(task, FaultPlan::requests(2..=2, absurd(value)));
+        let provider = poller_providers::get(prov.name()).unwrap();
+        let config = SourceConfig::new()
+            .base_url(sim.base_url())
+            .api_key(prov.key(sim.keys()));
+        let mut tracker = Tracker::new();
+        let s = tracker.add_source(
+            crate::helpers::Settled(provider.build_source(config.clone()).unwrap()),
+            provider.policy(),
+        );
+        tracker.track(s, id);
+        match tracker.next().await {
+            Some(TrackerEvent::Finished { report, .. }) => {
+                assert_eq!(report.outcome.kind(), OutcomeKind::GaveUp, "{value}")
+            }
+            other => panic!("{value}: {other:?}"),
+        }
+
+        // Many tasks, no deadline: the task waits (a year at most), then ends normally.
+        let sim = Simulator::start().await.unwrap();
+        let task = prov.add_task(&sim, id, End::Succeed, Duration::from_secs(3));
+        sim.inject_fault(task, FaultPlan::requests(2..=2, absurd(value)));
+        let config = SourceConfig::new()
+            .base_url(sim.base_url())
+            .api_key(prov.key(sim.keys()));
+        let mut tracker = Tracker::new();
+        let s = tracker.add_source(
+            crate::helpers::Settled(provider.build_source(config).unwrap()),
+            Fixed::secs(1).honor_retry_after(),
+        );
+        tracker.track(s, id);
+        let year = Duration::from_secs(365 * 24 * 3600);
+        let event = tokio::time::timeout(year * 2, tracker.next())
+            .await
+            .expect("polled again within a year");
+        match event {
+            Some(TrackerEvent::Finished { report, .. }) => {
+                prov.check_outcome(&report.outcome, id, End::Succeed)
+            }
+            other => panic!("{value}: {other:?}"),
+        }
+        let at_secs = 1.0 + year.as_secs_f64();
+        check_instants(value, &sim.requests(), &at(&[0.0, 1.0, at_secs]));
+    }
+}
