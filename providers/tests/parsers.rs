@@ -492,3 +492,25 @@ proptest! {
         prefixes_are_transient(&bytes, &cuts);
     }
 }
+
+/// Bodies nested far deeper than any API nests (a stack-exhaustion attempt): refused as
+/// permanent format errors, without overflowing the stack.
+#[test]
+fn deeply_nested_bodies() {
+    for depth in [127, 128, 129, 100_000] {
+        for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+            let nested = format!("{}1{}", open.repeat(depth), close.repeat(depth));
+            for body in [
+                nested.clone(),
+                format!("{{\"status\": \"success\", \"response\": {nested}}}"),
+                format!("{{\"status\": \"completed\", \"final_result\": {nested}}}"),
+                format!("{{\"status\": \"completed\", \"output\": {nested}}}"),
+                format!(
+                    "{{\"data\": [{{\"taskUUID\": \"t1\", \"status\": \"success\", \"x\": {nested}}}]}}"
+                ),
+            ] {
+                parse_all(body.as_bytes(), IDS);
+            }
+        }
+    }
+}
