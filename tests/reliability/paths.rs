@@ -256,3 +256,48 @@ async fn dari_parameters_stay_one_segment() {
         assert_eq!(r.tasks, [TaskKey::dari(value, value, "job-1")]);
     }
 }
+
+/// An empty id would leave an empty path segment (`/async//output`), which servers and
+/// proxies may collapse into another path: refused before sending, where the id is a path
+/// segment. In a query value (Dari) or a JSON body (Runware) it is just an empty string.
+#[tokio::test(start_paused = true)]
+async fn empty_path_segments_are_refused() {
+    let sim = Simulator::start().await.unwrap();
+    let keys = sim.keys().clone();
+    let narada = Narada::new(keys.narada.clone())
+        .base_url(sim.narada_base_url())
+        .source()
+        .unwrap();
+    let vessl = Vessl::new(sim.vessl_base_url(SLUG), keys.vessl.clone())
+        .source()
+        .unwrap();
+    for err in [narada.url_for(""), vessl.url_for("")] {
+        assert!(
+            matches!(err, Err(ConfigError::Other(ref m)) if m.contains("cannot be empty")),
+            "{err:?}"
+        );
+    }
+    for prov in [Prov::Narada, Prov::Vessl] {
+        let err = prov
+            .source(&sim, &prov.key(&keys), HttpOptions::default())
+            .fetch("")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FetchError::Config(_)), "{err:?}");
+        assert!(err.is_permanent());
+    }
+    assert_eq!(sim.request_count(), 0, "nothing was sent");
+
+    let dari = Dari::new(keys.dari.clone(), ORG, ENDPOINT)
+        .base_url(sim.dari_base_url())
+        .source()
+        .unwrap();
+    assert_eq!(
+        dari.url_for("").unwrap().as_str(),
+        format!(
+            "{}/task/{ORG}/{ENDPOINT}/status?job_id=",
+            sim.dari_base_url()
+        )
+    );
+    assert!(Dari::new(keys.dari.clone(), "", ENDPOINT).source().is_err());
+}
