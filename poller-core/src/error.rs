@@ -118,16 +118,23 @@ impl FetchError {
         }
     }
 
-    /// Classifies a serde_json error on `body`: an unexpected end of input is a truncated
-    /// (transient) body, anything else a permanent format error.
+    /// Classifies a serde_json error on `body`: a body cut short (an unexpected end of
+    /// input, or a number cut after its `-`, `.`, `e` or `e+`, which serde_json reports as an
+    /// invalid number) is a truncated, transient body; anything else a permanent format error.
     ///
     /// ```
-    /// let body = br#"{"status": "pend"#;
+    /// use poller_core::FetchError;
+    /// for body in [&br#"{"status": "pend"#[..], br#"{"status": "running", "cost": 0."#] {
+    ///     let err = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+    ///     assert!(FetchError::from_json(&err, body).is_transient());
+    /// }
+    /// let body = br#"{"status": tru}"#;
     /// let err = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
-    /// assert!(poller_core::FetchError::from_json(&err, body).is_transient());
+    /// assert!(FetchError::from_json(&err, body).is_permanent());
     /// ```
     pub fn from_json(err: &serde_json::Error, body: &[u8]) -> Self {
-        let truncated = err.is_eof() && !body.iter().all(u8::is_ascii_whitespace);
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        let truncated = !blank && (err.is_eof() || (err.is_syntax() && cut_in_a_number(body)));
         FetchError::Decode {
             reason: err.to_string(),
             excerpt: excerpt(body),
@@ -239,37 +246,154 @@ impl FetchError {
     }
 }
 
-/// The first [`EXCERPT_LIMIT`] bytes of `body` as text, cut on a character boundary, with
-/// invalid UTF-8 replaced and an ellipsis when cut.
-///
-/// ```
-/// let long = vec![b'a'; 2000];
-/// let e = poller_core::excerpt(&long);
-/// assert!(e.len() <= poller_core::EXCERPT_LIMIT + '…'.len_utf8());
-/// assert!(e.ends_with('…'));
-/// ```
-pub fn excerpt(body: &[u8]) -> String {
-    let cut = body.len() > EXCERPT_LIMIT;
-    let head = &body[..body.len().min(EXCERPT_LIMIT)];
-    let mut text = String::from_utf8_lossy(head).into_owned();
-    if cut {
-        // A multi-byte character cut in half became U+FFFD; drop it and stay within the limit.
-        while text.len() > EXCERPT_LIMIT {
-            text.pop();
-        }
-        text.push('…');
+/// Whether `body` ends inside a number that one more digit would complete (`-`, `1.`,
+/// `1e`, `1e+`): then it is a prefix of valid JSON, cut short. A body with a syntax error
+/// anywhere else stays wrong whatever follows.
+fn cut_in_a_number(body: &[u8]) -> bool {
+    if !body
+        .last()
+        .is_some_and(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+    {
+        return false;
     }
-    text
+    let mut completed = Vec::with_capacity(body.len() + 1);
+    completed.extend_from_slice(body);
+    completed.push(b'0');
+    match serde_json::from_slice::<serde::de::IgnoredAny>(&completed) {
+        Ok(_) => true,
+        Err(e) => e.is_eof(),
+    }
 }
 
-fn truncate(mut s: String) -> String {
-    if s.len() > EXCERPT_LIMIT {
-        let mut end = EXCERPT_LIMIT;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push('…');
+/// The start of `body` as text, at most [`EXCERPT_LIMIT`] bytes in all: invalid UTF-8 is
+/// replaced, and a body that does not fit is cut on a character boundary and ends with an
+/// ellipsis (counted in the limit).
+///
+/// ```
+/// use poller_core::{EXCERPT_LIMIT, excerpt};
+/// let long = vec![b'a'; 2000];
+/// let e = excerpt(&long);
+/// assert!(e.len() <= EXCERPT_LIMIT);
+/// assert!(e.ends_with('…'));
+/// // Invalid UTF-8 grows when replaced (one byte becomes three): still within the limit.
+/// assert!(excerpt(&[0xFF; 400]).len() <= EXCERPT_LIMIT);
+/// assert_eq!(excerpt(b"short"), "short");
+/// ```
+pub fn excerpt(body: &[u8]) -> String {
+    let head = &body[..body.len().min(EXCERPT_LIMIT)];
+    let text = String::from_utf8_lossy(head).into_owned();
+    if body.len() > EXCERPT_LIMIT || text.len() > EXCERPT_LIMIT {
+        // A multi-byte character cut in half at the end became U+FFFD; cutting at the
+        // limit less the ellipsis drops it too.
+        cut(text)
+    } else {
+        text
     }
+}
+
+/// `s` if it fits in [`EXCERPT_LIMIT`] bytes, else its start and an ellipsis, within them.
+fn truncate(s: String) -> String {
+    if s.len() > EXCERPT_LIMIT { cut(s) } else { s }
+}
+
+/// The start of `s`, cut on a character boundary, and an ellipsis: [`EXCERPT_LIMIT`] bytes
+/// at most.
+fn cut(mut s: String) -> String {
+    let mut end = (EXCERPT_LIMIT - '…'.len_utf8()).min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push('…');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class_of(body: &[u8]) -> ErrorClass {
+        let err = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+        FetchError::from_json(&err, body).class()
+    }
+
+    #[test]
+    fn bodies_cut_inside_a_number_are_truncated() {
+        for body in [
+            &b"{\"a\": -"[..],
+            b"{\"a\": 1.",
+            b"{\"a\": 1e",
+            b"{\"a\": 1E+",
+            b"{\"a\": [2.5e-",
+            b"-",
+            b"{\"a\": 12",
+            b"{\"a\": \"x",
+        ] {
+            assert_eq!(
+                class_of(body),
+                ErrorClass::Transient,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        for body in [
+            &b"{\"a\": tru}"[..],
+            b"{\"a\": 1.}",
+            b"{\"a\": -x",
+            b"[1,]",
+            b"{\"a\": 1}x",
+            b"<html>",
+            b"1.e",
+            b"{\"a\": 01",
+            b"  ",
+            b"",
+        ] {
+            assert_eq!(
+                class_of(body),
+                ErrorClass::Permanent,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn excerpts_never_exceed_the_limit() {
+        let bodies: [Vec<u8>; 6] = [
+            vec![b'x'; EXCERPT_LIMIT + 1],
+            vec![b'x'; 100_000],
+            vec![0xFF; EXCERPT_LIMIT],
+            vec![0xC3; 600],
+            "é".repeat(EXCERPT_LIMIT).into_bytes(),
+            "€".repeat(1000).into_bytes(),
+        ];
+        for body in &bodies {
+            let e = excerpt(body);
+            assert!(e.len() <= EXCERPT_LIMIT, "{} bytes", e.len());
+            assert!(e.ends_with('…'));
+            let http = FetchError::http(500, body);
+            assert!(
+                matches!(http, FetchError::Http { ref excerpt, .. } if excerpt.len() <= EXCERPT_LIMIT)
+            );
+        }
+        let exact = vec![b'y'; EXCERPT_LIMIT];
+        assert_eq!(
+            excerpt(&exact).as_bytes(),
+            exact.as_slice(),
+            "a body that fits is kept whole"
+        );
+        let value = "z".repeat(10_000);
+        match FetchError::unknown_status(value.clone()) {
+            FetchError::UnknownStatus { value: v } => {
+                assert!(v.len() <= EXCERPT_LIMIT, "{} bytes", v.len());
+                assert!(value.starts_with(v.trim_end_matches('…')));
+            }
+            other => panic!("{other:?}"),
+        }
+        let fits = "z".repeat(EXCERPT_LIMIT);
+        assert_eq!(
+            FetchError::unknown_status(fits.clone()),
+            FetchError::UnknownStatus { value: fits }
+        );
+    }
 }

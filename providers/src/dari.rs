@@ -23,7 +23,7 @@
 //! | `paused` | [`Paused`](poller_core::Phase::Paused): not final, a paused job can be resumed |
 //! | `waiting_for_input` (newer revision) | [`NeedsInput`](poller_core::Phase::NeedsInput): not final, the agent asked a human-in-the-loop question |
 //! | `completed` | [`Succeeded`](poller_core::Phase::Succeeded) |
-//! | `failed` | [`Failed`](poller_core::Phase::Failed), the message from `error` |
+//! | `failed` | [`Failed`](poller_core::Phase::Failed), the message from `error` (when there is none: "Dari reported \`failed\` without an error message", so that a failure always says so) |
 //!
 //! Any other value is a permanent [`FetchError::UnknownStatus`]. `current_step` is the progress
 //! step and `events` the progress events. The output is `final_result`, else `result` (the
@@ -58,8 +58,8 @@
 use crate::common::{self, client_methods};
 use poller_core::{
     ApiKey, Auth, BoxPolicy, ConfigError, DynSource, Exponential, FetchError, HttpEndpoint,
-    HttpMethod, HttpOptions, HttpSource, JsonSource, Param, PollPolicyExt, Provider, RequestSpec,
-    SourceConfig, Status, StatusResponse,
+    HttpMethod, HttpOptions, HttpSource, JsonSource, Param, Phase, PollPolicyExt, Provider,
+    RemoteError, RequestSpec, SourceConfig, Status, StatusResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -197,8 +197,14 @@ fn into_status(body: DariResponse) -> Result<Status<Value>, FetchError> {
     if status.output.is_none() {
         status.output = result;
     }
+    if status.phase == Phase::Failed && status.error.is_none() {
+        status.error = Some(RemoteError::new(FAILED_WITHOUT_MESSAGE));
+    }
     Ok(status)
 }
+
+/// The error of a `failed` job whose body has no `error`.
+const FAILED_WITHOUT_MESSAGE: &str = "Dari reported `failed` without an error message";
 
 /// The type to poll Dari with: [`DariResponse`] with `final_result`, else `result`, as output,
 /// and the documented request (`GET /task/{org_id}/{endpoint_name}/status?job_id={task_id}`,
@@ -210,6 +216,11 @@ fn into_status(body: DariResponse) -> Result<Status<Value>, FetchError> {
 /// let s = DariStatus::parse(br#"{"status": "paused", "result": {"page": 2}}"#).unwrap();
 /// assert_eq!(s.phase, Phase::Paused);
 /// assert_eq!(s.output.unwrap()["page"], 2);
+///
+/// let s = DariStatus::parse(br#"{"status": "failed", "error": "captcha"}"#).unwrap();
+/// assert_eq!(s.error.unwrap().message, "captcha");
+/// let s = DariStatus::parse(br#"{"status": "failed"}"#).unwrap();
+/// assert_eq!(s.error.unwrap().message, "Dari reported `failed` without an error message");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]

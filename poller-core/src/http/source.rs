@@ -144,7 +144,7 @@ impl<R: HttpEndpoint> HttpSource<R> {
             for (name, template) in spec.query {
                 pairs.append_pair(
                     name,
-                    &substitute(template, task_id, &self.params, str::to_owned)?,
+                    &substitute(template, task_id, &self.params, |v| Ok(v.to_owned()))?,
                 );
             }
         }

@@ -54,7 +54,8 @@ pub fn encode_segment(value: &str) -> String {
 
 /// Replaces `{task_id}` and `{name}` placeholders in `template` with the percent-encoded
 /// values; an unknown placeholder is an error naming it, and so is a value of `.` or `..`,
-/// which would otherwise move the request up the path.
+/// which would otherwise move the request up the path, and an empty value, which would leave
+/// an empty segment (`/jobs//status`) that servers and proxies may collapse into another path.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -66,6 +67,7 @@ pub fn encode_segment(value: &str) -> String {
 /// );
 /// assert!(render_template("/{nope}", "t", &params).is_err());
 /// assert!(render_template("/jobs/{task_id}", "..", &params).is_err());
+/// assert!(render_template("/jobs/{task_id}/output", "", &params).is_err());
 /// ```
 pub fn render_template(
     template: &str,
@@ -78,15 +80,23 @@ pub fn render_template(
             "a path segment cannot be `.` or `..` (template {template:?})"
         )));
     }
-    substitute(template, task_id, params, encode_segment)
+    substitute(template, task_id, params, |value| {
+        if value.is_empty() {
+            Err(ConfigError::Other(format!(
+                "a path segment cannot be empty (template {template:?})"
+            )))
+        } else {
+            Ok(encode_segment(value))
+        }
+    })
 }
 
-/// Replaces placeholders with values passed through `encode`.
+/// Replaces placeholders with values passed through `encode`, which may refuse a value.
 pub(crate) fn substitute(
     template: &str,
     task_id: &str,
     params: &BTreeMap<String, String>,
-    encode: fn(&str) -> String,
+    encode: impl Fn(&str) -> Result<String, ConfigError>,
 ) -> Result<String, ConfigError> {
     let mut out = String::with_capacity(template.len() + task_id.len());
     let mut rest = template;
@@ -108,7 +118,7 @@ pub(crate) fn substitute(
                     doc: format!("used by the request template {template:?}"),
                 })?
         };
-        out.push_str(&encode(value));
+        out.push_str(&encode(value)?);
         rest = &after[close + 1..];
     }
     out.push_str(rest);

@@ -13,6 +13,7 @@ use std::time::Duration;
 /// assert_eq!(p.decide(&o(1)), Decision::after_secs(2)); // smaller hint: ours wins
 /// assert_eq!(p.decide(&o(8)), Decision::after_secs(8)); // larger hint wins
 /// assert_eq!(p.decide(&o(30)), Decision::Stop(StopReason::Deadline)); // would pass the deadline
+/// assert_eq!(p.decide(&o(u64::MAX)), Decision::Stop(StopReason::Deadline)); // no overflow
 /// ```
 #[derive(Debug, Clone)]
 pub struct HonorRetryAfter<P> {
@@ -23,7 +24,9 @@ impl<P: PollPolicy> PollPolicy for HonorRetryAfter<P> {
     fn decide(&self, obs: &Observation<'_>) -> Decision {
         match (self.inner.decide(obs), obs.retry_after) {
             (Decision::PollAfter(d), Some(r)) if r > d => match self.inner.deadline() {
-                Some(limit) if obs.elapsed + r > limit => Decision::Stop(StopReason::Deadline),
+                Some(limit) if obs.elapsed.saturating_add(r) > limit => {
+                    Decision::Stop(StopReason::Deadline)
+                }
                 _ => Decision::PollAfter(r),
             },
             (decision, _) => decision,

@@ -76,6 +76,10 @@ impl SourceOptions {
     }
 }
 
+/// The longest a [`Tracker`] waits before polling a task again: a year. Longer delays (a
+/// `Retry-After` of years under a policy without a deadline) are cut to it.
+const MAX_DELAY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// What a [`Tracker`] yields.
 ///
 /// ```
@@ -185,6 +189,8 @@ struct Answer<O> {
 ///   [`RateLimit`] per source.
 /// - **Memory.** A tracked task costs its id, the last status seen, and about 150 bytes of
 ///   bookkeeping (measured in `BENCHMARKS.md`).
+/// - **Long waits.** A delay longer than a year (a `Retry-After` of years, under a policy
+///   without a deadline) is cut to a year, the most the timer queue holds safely.
 ///
 /// The stream ends when no task is left and no [`TrackerHandle`] is alive.
 ///
@@ -467,7 +473,9 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                 self.sources[task.source.0 as usize].ready.push_back(key);
             }
             Ok(delay) => {
-                self.timers.insert(key, delay);
+                // The timer queue holds about two years and panics beyond; a `Retry-After` of
+                // centuries, under a policy without a deadline, must not take the tracker down.
+                self.timers.insert(key, delay.min(MAX_DELAY));
             }
             Err(outcome) => {
                 let mut task = self.tasks.remove(key);
