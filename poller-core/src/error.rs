@@ -244,6 +244,78 @@ impl FetchError {
             _ => None,
         }
     }
+
+    /// Removes `secret` from every text the error carries, in case a server echoed it back in
+    /// a body: each occurrence becomes `[redacted]`, and so does a start of it left at the end
+    /// of an excerpt cut at [`EXCERPT_LIMIT`]. The HTTP sources call this with their key on
+    /// every error, so a key never reaches an error message.
+    ///
+    /// ```
+    /// use poller_core::FetchError;
+    /// let e = FetchError::http(401, b"invalid key sk-live-123").redact("sk-live-123");
+    /// assert_eq!(e.to_string(), "HTTP 401: invalid key [redacted]");
+    /// ```
+    pub fn redact(self, secret: &str) -> Self {
+        if secret.is_empty() {
+            return self;
+        }
+        let clean = |text: String| redact_text(text, secret);
+        match self {
+            FetchError::Http {
+                status,
+                excerpt,
+                retry_after,
+            } => FetchError::Http {
+                status,
+                excerpt: clean(excerpt),
+                retry_after,
+            },
+            FetchError::Connection(m) => FetchError::Connection(clean(m)),
+            FetchError::Decode {
+                reason,
+                excerpt,
+                truncated,
+            } => FetchError::Decode {
+                reason: clean(reason),
+                excerpt: clean(excerpt),
+                truncated,
+            },
+            FetchError::UnknownStatus { value } => FetchError::UnknownStatus {
+                value: clean(value),
+            },
+            FetchError::Config(m) => FetchError::Config(clean(m)),
+            FetchError::Other { message, class } => FetchError::Other {
+                message: clean(message),
+                class,
+            },
+            other => other,
+        }
+    }
+}
+
+fn redact_text(text: String, secret: &str) -> String {
+    let text = if text.contains(secret) {
+        text.replace(secret, "[redacted]")
+    } else {
+        text
+    };
+    // An excerpt cut in the middle of the secret ends with its start, then the ellipsis.
+    if let Some(body) = text.strip_suffix('…') {
+        let longest = (1..secret.len().min(body.len()) + 1)
+            .rev()
+            .filter(|n| secret.is_char_boundary(*n))
+            .find(|n| body.ends_with(&secret[..*n]));
+        if let Some(n) = longest.filter(|n| *n >= 4.min(secret.len())) {
+            const TAIL: &str = "[redacted]…";
+            let mut keep = (body.len() - n).min(EXCERPT_LIMIT - TAIL.len());
+            while !body.is_char_boundary(keep) {
+                keep -= 1;
+            }
+            return format!("{}{TAIL}", &body[..keep]);
+        }
+    }
+    // "[redacted]" may be longer than what it replaced: stay within the limit.
+    truncate(text)
 }
 
 /// Whether `body` ends inside a number that one more digit would complete (`-`, `1.`,

@@ -413,18 +413,26 @@ impl RunwareSource {
             .post(self.url.as_str())
             .header("content-type", "application/json")
             .body(body);
-        let request = self.client.authorize(request, Auth::Bearer, &self.key)?;
-        let response = self.client.send(request).await?;
-        let answer = RunwareResponse::parse(&response.body)?;
+        // A server that echoes the key back must not put it into an error message.
+        let redact = |e: FetchError| e.redact(self.key.expose());
+        let request = self
+            .client
+            .authorize(request, Auth::Bearer, &self.key)
+            .map_err(redact)?;
+        let response = self.client.send(request).await.map_err(redact)?;
+        let answer = RunwareResponse::parse(&response.body).map_err(redact)?;
         Ok(task_ids
             .iter()
             .map(|id| {
-                answer.status_of(id).map(|mut s| {
-                    if s.retry_after.is_none() {
-                        s.retry_after = response.retry_after;
-                    }
-                    s
-                })
+                answer
+                    .status_of(id)
+                    .map(|mut s| {
+                        if s.retry_after.is_none() {
+                            s.retry_after = response.retry_after;
+                        }
+                        s
+                    })
+                    .map_err(redact)
             })
             .collect())
     }

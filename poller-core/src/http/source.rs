@@ -182,9 +182,13 @@ where
             HttpMethod::Get => self.client.reqwest().get(url),
             HttpMethod::Post => self.client.reqwest().post(url),
         };
-        let request = self.client.authorize(request, R::REQUEST.auth, &self.key)?;
-        let response = self.client.send(request).await?;
-        let mut status = R::parse(&response.body)?;
+        let redact = |e: FetchError| e.redact(self.key.expose());
+        let request = self
+            .client
+            .authorize(request, R::REQUEST.auth, &self.key)
+            .map_err(redact)?;
+        let response = self.client.send(request).await.map_err(redact)?;
+        let mut status = R::parse(&response.body).map_err(redact)?;
         if status.retry_after.is_none() {
             status.retry_after = response.retry_after;
         }
