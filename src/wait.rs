@@ -38,6 +38,8 @@ pub async fn run(args: WaitArgs) -> Result<u8, ConfigError> {
 
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
+    // Cleared if the Ctrl-C handler cannot be installed: then the wait just runs to its end.
+    let mut listening = true;
     while remaining > 0 {
         tokio::select! {
             event = tracker.next() => match event {
@@ -59,7 +61,11 @@ pub async fn run(args: WaitArgs) -> Result<u8, ConfigError> {
                 Some(_) => {}
                 None => break,
             },
-            _ = &mut interrupt => {
+            signal = &mut interrupt, if listening => {
+                if signal.is_err() {
+                    listening = false;
+                    continue;
+                }
                 view.abandon();
                 eprintln!("interrupted; last known status:");
                 for task in &ids {
