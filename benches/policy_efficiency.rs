@@ -24,17 +24,8 @@ use std::time::Duration;
 const KINDS: usize = 8;
 const SIGMA: f64 = 0.25;
 
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn unit(state: &mut u64) -> f64 {
-    (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64
-}
+mod common;
+use common::{splitmix, unit};
 
 fn normal(state: &mut u64) -> f64 {
     // Box-Muller.

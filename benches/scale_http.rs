@@ -36,17 +36,8 @@ const BATCH: usize = 100;
 
 // --- shared helpers ---------------------------------------------------------------------
 
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn unit(state: &mut u64) -> f64 {
-    (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64
-}
+mod common;
+use common::{cpu_seconds, cpu_split, peak_rss_mib, unit};
 
 /// Task `i`'s duration: log-normal, median 10 s, sigma 0.3 (the same in every process).
 fn duration(seed: u64, i: usize) -> Duration {
@@ -59,35 +50,6 @@ fn duration(seed: u64, i: usize) -> Duration {
 
 fn unix_micros(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros() as u64
-}
-
-/// User and system CPU seconds of a process, from /proc/<pid>/stat (clock ticks of 10 ms).
-fn cpu_split(pid: &str) -> (f64, f64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) / 100.0, ticks(12) / 100.0)
-}
-
-fn cpu_seconds(pid: &str) -> f64 {
-    let (user, system) = cpu_split(pid);
-    user + system
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Nearest-rank percentile of sorted values.

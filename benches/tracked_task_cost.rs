@@ -36,32 +36,11 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+mod common;
+use common::{cpu_seconds, peak_rss_mib};
+
 #[global_allocator]
 static ALLOC: Counting = Counting;
-
-/// User + system CPU seconds of this process, from /proc/self/stat (clock ticks of 10 ms).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 async fn run(n: usize) {
     let source = Arc::new(TimedSource::new("timed"));
@@ -88,7 +67,7 @@ async fn run(n: usize) {
     for i in 0..n {
         tracker.track(id, format!("task-{i:07}"));
     }
-    let cpu_start = cpu_seconds();
+    let cpu_start = cpu_seconds("self");
     let wall = std::time::Instant::now();
     let mut sampled = None;
     let mut finished = 0usize;
@@ -107,7 +86,7 @@ async fn run(n: usize) {
             },
         }
     }
-    let cpu = cpu_seconds() - cpu_start;
+    let cpu = cpu_seconds("self") - cpu_start;
     let polls: usize = source.calls().len();
     assert_eq!(finished, n);
     let bytes = sampled.expect("sampled") as f64 / n as f64;
