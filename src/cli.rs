@@ -15,6 +15,12 @@ EXIT CODES
   130 interrupted (Ctrl-C); the last known status of each task is printed first
 With several tasks the highest code that applies wins.
 
+JSON OUTPUT (wait --json): one object per task, one per line, as each finishes:
+  provider, task_id, outcome (succeeded | failed | cancelled | gave_up | needs_input |
+  fetch_error), phase (queued | running | needs_input | paused | succeeded | failed |
+  cancelled, or null if no status was fetched), status (the provider's raw status), output,
+  error (null or {code, message}), progress, details, attempts, elapsed_ms.
+
 API KEYS
   --api-key, else POLLER_API_KEY, else the provider's own variable (NARADA_API_KEY,
   RUNWARE_API_KEY, DARI_API_KEY, VESSL_API_TOKEN). Keys are never printed or logged.";
@@ -38,7 +44,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fetch the status of one task once and print it.
+    /// Fetch the status of one task once and print it (exit 0 when fetched, 5 when not).
+    #[command(after_help = AFTER_HELP)]
     Status {
         /// The provider (see `poller providers`).
         provider: String,
@@ -51,6 +58,7 @@ pub enum Command {
         json: bool,
     },
     /// Wait for one or more tasks to end (concurrently, batched where the provider can).
+    #[command(after_help = AFTER_HELP)]
     Wait(WaitArgs),
     /// Run every provider against the embedded simulator: no account, no network.
     Demo {

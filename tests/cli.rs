@@ -689,3 +689,24 @@ async fn ctrl_c_prints_the_last_known_status_and_exits_130() {
     );
     assert!(!stderr.contains(NARADA_KEY));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_documents_the_contract() {
+    for argv in [&["--help"][..], &["wait", "--help"], &["status", "--help"]] {
+        let run = poller(argv, &[]).await;
+        assert_eq!(run.code, 0);
+        for needle in [
+            "EXIT CODES",
+            "130 interrupted",
+            "POLLER_API_KEY",
+            "VESSL_API_TOKEN",
+            "fetch_error",
+        ] {
+            assert!(
+                run.stdout.contains(needle),
+                "{argv:?} --help lacks {needle:?}:\n{}",
+                run.stdout
+            );
+        }
+    }
+}
