@@ -94,7 +94,7 @@ pub use policy::{
     Finish, Fixed, HonorRetryAfter, InitialDelay, Jitter, Observation, PollPolicy, PollPolicyExt,
     StopOnInput, StopReason, recommended_policy,
 };
-pub use poller::{Poller, WatchEvent};
+pub use poller::{DEFAULT_MIN_GAP, Poller, WatchEvent};
 pub use registry::{Param, Provider, provider, providers};
 pub use response::{Auth, HttpEndpoint, HttpMethod, RequestSpec, StatusResponse};
 pub use secret::ApiKey;

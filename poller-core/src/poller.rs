@@ -81,6 +81,15 @@ pub enum WatchEvent<O = serde_json::Value> {
 
 const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The shortest gap the poll loop leaves between two fetches of one task, whatever the policy
+/// asks for: 100 ms. A policy that answers "now" again and again is slowed to this pace instead
+/// of flooding the API.
+///
+/// ```
+/// assert_eq!(poller_core::DEFAULT_MIN_GAP.as_millis(), 100);
+/// ```
+pub const DEFAULT_MIN_GAP: Duration = Duration::from_millis(100);
+
 impl<S, P> Poller<S, P>
 where
     S: StatusSource + 'static,
