@@ -55,6 +55,10 @@
 //! Dari's is `final_result` *or else* `result`, so [`DariStatus`] wraps the body, adds that
 //! fallback by hand and carries the request ([`HttpEndpoint`]).
 
+#[path = "dari_submit.rs"]
+mod submit;
+pub use submit::DariRequest;
+
 use crate::common::{self, client_methods};
 use poller_core::{
     ApiKey, Auth, BoxPolicy, ConfigError, DynSource, Exponential, FetchError, HttpEndpoint,

@@ -76,7 +76,12 @@ mod common;
 pub mod dari;
 pub mod narada;
 pub mod runware;
+mod submit;
 pub mod vessl;
+
+pub use submit::{
+    CONNECT_ATTEMPTS, CONNECT_RETRY_DELAY, RUNWARE_ATTEMPTS, RejectedTask, SubmitError, submit,
+};
 
 use poller_core::{ConfigError, DynSource, Provider, SourceConfig};
 

@@ -44,6 +44,10 @@
 //! [`NaradaStatus`] wraps it, adds that one rule by hand and carries the request
 //! ([`HttpEndpoint`]); it is the type to poll with: `HttpSource<NaradaStatus>`.
 
+#[path = "narada_submit.rs"]
+mod submit;
+pub use submit::{CREATE_PATH, ExecutionMode, NaradaRequest};
+
 use crate::common::{self, client_methods};
 use poller_core::{
     ApiKey, Auth, BoxPolicy, ConfigError, DynSource, Exponential, FetchError, HttpEndpoint,

@@ -58,6 +58,10 @@
 //! [`HttpClient`]: [`RunwareResponse`] parses the answer and
 //! [`status_of`](RunwareResponse::status_of) applies the rules above.
 
+#[path = "runware_submit.rs"]
+mod submit;
+pub use submit::RunwareTask;
+
 use crate::common::{self, client_methods};
 use async_trait::async_trait;
 use poller_core::http::{HttpClient, check_base_url};

@@ -46,6 +46,10 @@
 //! VESSL's is `output` *or else* `raw_output`, so [`VesslStatus`] wraps the body, adds that
 //! fallback and the error code by hand, and carries the request ([`HttpEndpoint`]).
 
+#[path = "vessl_submit.rs"]
+mod submit;
+pub use submit::VesslRequest;
+
 use crate::common::{self, client_methods};
 use poller_core::{
     ApiKey, Auth, BoxPolicy, ConfigError, DynSource, Exponential, FetchError, HttpEndpoint,

@@ -22,6 +22,35 @@ pub struct HttpClient {
     options: HttpOptions,
 }
 
+/// How far a request got before it failed.
+///
+/// ```
+/// use poller_core::http::Delivery;
+/// assert!(Delivery::NotSent.is_safe_to_repeat());
+/// assert!(!Delivery::MaybeSent.is_safe_to_repeat());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// No connection was made (refused, DNS, connect timeout): the server never saw it.
+    NotSent,
+    /// The request may have reached the server, which may have acted on it, but no complete
+    /// answer came back (a timeout, a connection cut after sending or while reading).
+    MaybeSent,
+    /// The server answered in full (a non-2xx status, or a body over the cap).
+    Answered,
+}
+
+impl Delivery {
+    /// Whether sending the same request again cannot make the server act on it twice.
+    ///
+    /// ```
+    /// assert!(!poller_core::http::Delivery::Answered.is_safe_to_repeat());
+    /// ```
+    pub fn is_safe_to_repeat(self) -> bool {
+        self == Delivery::NotSent
+    }
+}
+
 /// A successful (2xx) response with its body read in full (within the cap).
 ///
 /// ```
@@ -162,7 +191,44 @@ impl HttpClient {
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<HttpResponse, FetchError> {
-        let mut response = request.send().await.map_err(|e| self.map_error(e))?;
+        self.send_tracked(request).await.map_err(|(e, _)| e)
+    }
+
+    /// Like [`send`](Self::send), and on failure also says how far the request got
+    /// ([`Delivery`]): for requests that must not be repeated blindly, such as creating a
+    /// task, only a [`Delivery::NotSent`] failure is safe to send again.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use poller_core::{HttpOptions, http::{Delivery, HttpClient}};
+    /// // Nothing listens on port 1: the connection is refused, so the request was never sent.
+    /// let c = HttpClient::new(HttpOptions::default()).unwrap();
+    /// let (err, delivery) = c.send_tracked(c.reqwest().post("http://127.0.0.1:1/x")).await.unwrap_err();
+    /// assert_eq!(delivery, Delivery::NotSent);
+    /// assert!(err.to_string().starts_with("connection failed"));
+    /// # }
+    /// ```
+    pub async fn send_tracked(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<HttpResponse, (FetchError, Delivery)> {
+        let mut response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                // reqwest: `is_connect` means no connection was made, so nothing was written
+                // (DNS failures and refused connections included); anything else (a timeout,
+                // a connection cut after the request went out) leaves the outcome unknown.
+                let delivery = if e.is_connect() || e.is_builder() {
+                    Delivery::NotSent
+                } else {
+                    Delivery::MaybeSent
+                };
+                return Err((self.map_error(e), delivery));
+            }
+        };
+        let answered = |e: FetchError| (e, Delivery::Answered);
+        let cut = |e: FetchError| (e, Delivery::MaybeSent);
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let retry_after = headers
@@ -171,24 +237,26 @@ impl HttpClient {
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let limit = self.options.max_body_bytes;
         if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(FetchError::BodyTooLarge { limit });
+            return Err(answered(FetchError::BodyTooLarge { limit }));
         }
         let mut body = BytesMut::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > limit {
-                        return Err(FetchError::BodyTooLarge { limit });
+                        return Err(answered(FetchError::BodyTooLarge { limit }));
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) if e.is_timeout() => return Err(FetchError::Timeout(self.options.timeout)),
+                Err(e) if e.is_timeout() => {
+                    return Err(cut(FetchError::Timeout(self.options.timeout)));
+                }
                 Err(_) => {
-                    return Err(FetchError::Connection(format!(
+                    return Err(cut(FetchError::Connection(format!(
                         "the connection broke while reading the body (HTTP {status}, {} bytes received)",
                         body.len()
-                    )));
+                    ))));
                 }
             }
         }
@@ -198,7 +266,7 @@ impl HttpClient {
             if let Some(r) = retry_after {
                 err = err.with_retry_after(r);
             }
-            return Err(err);
+            return Err(answered(err));
         }
         Ok(HttpResponse {
             status,
