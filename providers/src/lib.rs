@@ -80,7 +80,8 @@ mod submit;
 pub mod vessl;
 
 pub use submit::{
-    CONNECT_ATTEMPTS, CONNECT_RETRY_DELAY, RUNWARE_ATTEMPTS, RejectedTask, SubmitError, submit,
+    CONNECT_ATTEMPTS, CONNECT_RETRY_DELAY, IncompleteBatch, RUNWARE_ATTEMPTS, RejectedTask,
+    SubmitError, submit,
 };
 
 use poller_core::{ConfigError, DynSource, Provider, SourceConfig};

@@ -6,8 +6,8 @@
 use super::Runware;
 use crate::common::Parts;
 use crate::submit::{
-    CONNECT_RETRY_DELAY, CreateCall, Fields, RUNWARE_ATTEMPTS, RejectedTask, SubmitError, invalid,
-    merge_extra,
+    CONNECT_RETRY_DELAY, CreateCall, Fields, IncompleteBatch, RUNWARE_ATTEMPTS, RejectedTask,
+    SubmitError, invalid, merge_extra,
 };
 use futures::future::join_all;
 use poller_core::http::Delivery;
@@ -398,7 +398,7 @@ impl Runware {
             }
             error => {
                 created.sort_unstable();
-                Err(SubmitError::Incomplete {
+                Err(SubmitError::Incomplete(Box::new(IncompleteBatch {
                     provider: super::NAME,
                     created: created
                         .into_iter()
@@ -410,7 +410,7 @@ impl Runware {
                         .map(|i| tasks[i].task_uuid.clone())
                         .collect(),
                     error: error.map(|e| call.redact(e)),
-                })
+                })))
             }
         }
     }

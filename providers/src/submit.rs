@@ -21,7 +21,6 @@ use poller_core::http::{Delivery, HttpClient, HttpResponse, check_base_url, join
 use poller_core::{ApiKey, Auth, ConfigError, FetchError, HttpOptions, RemoteError, SourceConfig};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// How many times a create request that could not connect is tried in all.
@@ -123,19 +122,58 @@ pub enum SubmitError {
         known_ids: Vec<String>,
     },
     /// A Runware batch ended with some tasks created and others refused or unacknowledged.
-    #[error("{provider}: {} created, {} rejected, {} unacknowledged (may have started){}{}", created.len(), rejected.len(), unknown.len(), rejected_note(rejected), last_note(error))]
-    Incomplete {
-        /// The provider's name.
-        provider: &'static str,
-        /// Acknowledged tasks: these exist.
-        created: Vec<String>,
-        /// Tasks the vendor refused: these do not exist.
-        rejected: Vec<RejectedTask>,
-        /// Tasks sent but never acknowledged, even after resending: they may exist.
-        unknown: Vec<String>,
-        /// The last transport or HTTP failure, if any.
-        error: Option<FetchError>,
-    },
+    #[error("{0}")]
+    Incomplete(Box<IncompleteBatch>),
+}
+
+/// What is known of a Runware batch that was not wholly acknowledged.
+///
+/// ```
+/// use poller_providers::IncompleteBatch;
+/// let b = IncompleteBatch {
+///     provider: "runware",
+///     created: vec!["a".into()],
+///     rejected: vec![],
+///     unknown: vec!["b".into()],
+///     error: None,
+/// };
+/// assert_eq!(b.to_string(), "runware: 1 created, 0 rejected, 1 unacknowledged (may have started: b)");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncompleteBatch {
+    /// The provider's name.
+    pub provider: &'static str,
+    /// Acknowledged tasks: these exist.
+    pub created: Vec<String>,
+    /// Tasks the vendor refused: these do not exist.
+    pub rejected: Vec<RejectedTask>,
+    /// Tasks sent but never acknowledged, even after resending: they may exist.
+    pub unknown: Vec<String>,
+    /// The last transport or HTTP failure, if any.
+    pub error: Option<FetchError>,
+}
+
+impl std::fmt::Display for IncompleteBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} created, {} rejected, {} unacknowledged",
+            self.provider,
+            self.created.len(),
+            self.rejected.len(),
+            self.unknown.len()
+        )?;
+        if !self.unknown.is_empty() {
+            write!(f, " (may have started: {})", self.unknown.join(", "))?;
+        }
+        for r in &self.rejected {
+            write!(f, "; rejected {r}")?;
+        }
+        if let Some(e) = &self.error {
+            write!(f, "; last error: {e}")?;
+        }
+        Ok(())
+    }
 }
 
 fn ids_note(ids: &[String]) -> String {
@@ -144,21 +182,6 @@ fn ids_note(ids: &[String]) -> String {
     } else {
         format!(" (task ids: {})", ids.join(", "))
     }
-}
-
-fn rejected_note(rejected: &[RejectedTask]) -> String {
-    let mut out = String::new();
-    for r in rejected {
-        let _ = write!(out, "; rejected {r}");
-    }
-    out
-}
-
-fn last_note(error: &Option<FetchError>) -> String {
-    error
-        .as_ref()
-        .map(|e| format!("; last error: {e}"))
-        .unwrap_or_default()
 }
 
 impl SubmitError {
@@ -172,9 +195,7 @@ impl SubmitError {
     pub fn may_have_started(&self) -> bool {
         match self {
             SubmitError::MayHaveStarted { .. } => true,
-            SubmitError::Incomplete {
-                created, unknown, ..
-            } => !created.is_empty() || !unknown.is_empty(),
+            SubmitError::Incomplete(b) => !b.created.is_empty() || !b.unknown.is_empty(),
             _ => false,
         }
     }
@@ -183,21 +204,20 @@ impl SubmitError {
     ///
     /// ```
     /// use poller_providers::SubmitError;
-    /// let e = SubmitError::Incomplete {
+    /// use poller_providers::IncompleteBatch;
+    /// let e = SubmitError::Incomplete(Box::new(IncompleteBatch {
     ///     provider: "runware",
     ///     created: vec!["a".into()],
     ///     rejected: vec![],
     ///     unknown: vec!["b".into()],
     ///     error: None,
-    /// };
+    /// }));
     /// assert_eq!(e.known_ids(), ["a", "b"]);
     /// ```
     pub fn known_ids(&self) -> Vec<String> {
         match self {
             SubmitError::MayHaveStarted { known_ids, .. } => known_ids.clone(),
-            SubmitError::Incomplete {
-                created, unknown, ..
-            } => created.iter().chain(unknown).cloned().collect(),
+            SubmitError::Incomplete(b) => b.created.iter().chain(&b.unknown).cloned().collect(),
             _ => Vec::new(),
         }
     }
@@ -227,19 +247,10 @@ impl SubmitError {
                 error: clean(error),
                 known_ids,
             },
-            SubmitError::Incomplete {
-                provider,
-                created,
-                rejected,
-                unknown,
-                error,
-            } => SubmitError::Incomplete {
-                provider,
-                created,
-                rejected,
-                unknown,
-                error: error.map(clean),
-            },
+            SubmitError::Incomplete(mut b) => {
+                b.error = b.error.map(clean);
+                SubmitError::Incomplete(b)
+            }
             other => other,
         }
     }

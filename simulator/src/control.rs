@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::api::{Api, TaskKey};
+use crate::create::CreatedScript;
 use crate::dari::DariStage;
 use crate::faults::{Fault, FaultId, FaultPlan, FaultTarget, FaultWhen, RandomFaults};
 use crate::log::RequestView;
@@ -31,6 +32,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/info", get(info))
         .route("/tasks", post(add_tasks).delete(remove_task))
+        .route("/created-scripts", post(add_created_script))
         .route("/requests", get(requests).delete(clear_requests))
         .route("/faults", post(add_fault).delete(clear_faults))
         .route("/faults/{id}", delete(remove_fault))
@@ -131,6 +133,36 @@ async fn add_tasks(State(shared): S, body: Bytes) -> Response {
         out.push(json!({ "url": shared.status_url(&key), "task": key }));
     }
     (StatusCode::CREATED, axum::Json(out)).into_response()
+}
+
+/// Queues a script for the next created task of its API, or with `"default": true` makes it
+/// that API's default.
+async fn add_created_script(State(shared): S, body: Bytes) -> Response {
+    let mut value: Value = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return *e,
+    };
+    let default = match value.as_object_mut().and_then(|o| o.remove("default")) {
+        None | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(other) => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                format!("\"default\" must be true or false, not {other}"),
+            );
+        }
+    };
+    let script = match serde_json::from_value::<CreatedScript>(value) {
+        Ok(s) => s,
+        Err(e) => return bad(StatusCode::BAD_REQUEST, e),
+    };
+    let mut state = shared.lock();
+    if default {
+        state.set_created_default(script);
+    } else {
+        state.created.queue(script);
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn remove_task(State(shared): S, body: Bytes) -> Response {

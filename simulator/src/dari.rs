@@ -305,6 +305,23 @@ pub(crate) fn error_body(message: &str) -> Value {
     json!({ "detail": message })
 }
 
+/// 401 unless `X-API-Key` holds the Dari key, 403 unless `org` is the key's organisation.
+pub(crate) fn access(shared: &Shared, headers: &HeaderMap, org: &str) -> Result<(), Reply> {
+    let key_ok = headers
+        .get("x-api-key")
+        .is_some_and(|v| v.as_bytes() == shared.keys.dari.as_bytes());
+    if !key_ok {
+        return Err(error(StatusCode::UNAUTHORIZED, "Invalid API key"));
+    }
+    if org != shared.keys.dari_org {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "API key does not have access to this organization",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
     Reply::json(status, error_body(message))
 }
@@ -422,17 +439,8 @@ pub(crate) fn get_status(
     endpoint: &str,
     job_id: Option<&str>,
 ) -> Reply {
-    let ok = headers
-        .get("x-api-key")
-        .is_some_and(|v| v.as_bytes() == shared.keys.dari.as_bytes());
-    if !ok {
-        return error(StatusCode::UNAUTHORIZED, "Invalid API key");
-    }
-    if org != shared.keys.dari_org {
-        return error(
-            StatusCode::FORBIDDEN,
-            "API key does not have access to this organization",
-        );
+    if let Err(denied) = access(shared, headers, org) {
+        return denied;
     }
     let Some(job_id) = job_id.filter(|j| !j.is_empty()) else {
         return error(

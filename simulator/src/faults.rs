@@ -54,6 +54,22 @@ pub enum Fault {
         #[serde(with = "crate::script::dur")]
         delay: Duration,
     },
+    /// Processes the request at once (a creation creates its task), then waits this long
+    /// before answering: a client whose timeout is shorter gives up on a request that took
+    /// effect.
+    LateAnswer {
+        /// The delay before the answer.
+        #[serde(with = "crate::script::dur")]
+        delay: Duration,
+    },
+    /// Runware: processes the request, then leaves the item at `index` (0-based) out of the
+    /// answer's `data`: a task created but never acknowledged. No effect when `data` has no
+    /// such item.
+    LoseAcknowledgement {
+        /// Which `data` item to drop.
+        #[serde(default)]
+        index: usize,
+    },
     /// 200, `Content-Type: application/json`, a body that is not JSON.
     MalformedJson,
     /// The normal status and a valid prefix of the normal JSON body (about half of it), with a
@@ -147,6 +163,11 @@ impl Fault {
     /// `Slow { delay }`.
     pub fn slow(delay: Duration) -> Self {
         Fault::Slow { delay }
+    }
+
+    /// `LateAnswer { delay }`: processed at once, answered after `delay`.
+    pub fn late_answer(delay: Duration) -> Self {
+        Fault::LateAnswer { delay }
     }
 
     /// `MissingField { field }`.
@@ -560,6 +581,12 @@ fn mutate(fault: &Fault, v: &mut Value) {
                 extra(obj);
             }
             for_each_target(v, "taskUUID", extra);
+        }
+        Fault::LoseAcknowledgement { index } => {
+            let data = v.get_mut("data").and_then(Value::as_array_mut);
+            if let Some(items) = data.filter(|items| *index < items.len()) {
+                items.remove(*index);
+            }
         }
         Fault::Oversized { min_bytes } => {
             let len = v.to_string().len();

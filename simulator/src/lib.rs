@@ -8,8 +8,8 @@
 //! | API | request | auth |
 //! |---|---|---|
 //! | Narada | `GET /fast/v2/remote-dispatch/responses/{requestId}`, `POST /fast/v2/remote-dispatch` | `x-api-key` |
-//! | Runware | `POST /v1`, a JSON array of `getResponse` items | `Authorization: Bearer`, or an `authentication` item |
-//! | Dari | `GET /task/{org}/{endpoint}/status?job_id=…`, `GET /jobs/{org}/{endpoint}/status?job_id=…` | `X-API-Key` (403 for another organisation) |
+//! | Runware | `POST /v1`, a JSON array of `getResponse` items and of tasks to create | `Authorization: Bearer`, or an `authentication` item |
+//! | Dari | `GET /task/{org}/{endpoint}/status?job_id=…`, `GET /jobs/{org}/{endpoint}/status?job_id=…`, `POST /jobs/{org}/{endpoint}/start` | `X-API-Key` (403 for another organisation) |
 //! | VESSL | `GET /api/v1/services/{slug}/async/{id}/output`, `POST /api/v1/services/{slug}/async` | `Authorization: Bearer` |
 //!
 //! Each task follows a [`Script`]: stages that hold for a while in tokio's clock, the last one
@@ -61,6 +61,26 @@
 //! - Unknown paths: 404 `{"detail": "Not Found"}`; a known path with the wrong method: 405 in
 //!   the API's style.
 //!
+//! # Creating tasks
+//!
+//! The creation endpoints validate what the vendors document (details on each below) and
+//! answer in the vendor's error shape; created tasks follow a [`CreatedScript`] queued with
+//! [`Simulator::script_next_created`] (or `POST /_sim/created-scripts`), else the API's
+//! default ([`Simulator::set_created_default`]). Faults apply to creation requests like any
+//! other; [`Fault::LateAnswer`] and [`Fault::ResetMidBody`] let the task be created and then
+//! keep the answer from the client, [`Fault::LoseAcknowledgement`] drops one Runware
+//! acknowledgement.
+//!
+//! | API | invalid request | error |
+//! |---|---|---|
+//! | Narada | body not JSON or not an object (400 `{"detail": "…"}`); `prompt` missing, empty or not a string; `executionMode` not `client`/`cloud`/`cloud_browser`; `browserWindowId` missing with `client`; a documented field of the wrong type | 422 `{"detail": [{"loc": ["body", field], "msg", "type"}]}` (401 `{"detail"}` for the key) |
+//! | Runware | per item: `taskUUID` missing or not a UUID v4, `deliveryMethod` not `async`, bad `webhookURL` or `numberResults`, a `taskUUID` reused for another `taskType` | an error item (`missingTaskUUID`, `invalidTaskUUID`, `unsupportedDeliveryMethod`, `invalidWebhookURL`, `invalidNumberResults`, `duplicateTaskUUID`); 400 when no task of the request was accepted |
+//! | Dari | another organisation; body not an object; `form_data` and `document_bundle_id` both missing; wrong types; limits below 1 | 403 `{"detail"}`; 422 `{"detail": [...]}` |
+//! | VESSL | body not an object; `data` missing; `method` not an upper-case method; `path` not starting with `/` | 400 `{"message"}` |
+//!
+//! A Runware `taskUUID` already created with the same `taskType` is acknowledged again
+//! without creating anything: the UUID is the client's idempotency key.
+//!
 //! # Control API
 //!
 //! The binary (`poller-sim --port 8080`, `--port 0` for any free port) prints its URLs and
@@ -73,6 +93,7 @@
 //! | `GET /_sim/info` | | base URLs, keys, elapsed time |
 //! | `POST /_sim/tasks` | a task spec or an array of them | 201 `[{"task": <task key>, "url": <status URL>}]` |
 //! | `DELETE /_sim/tasks` | a task key | 204, or 404 |
+//! | `POST /_sim/created-scripts` | a [`CreatedScript`], optional `"default": true` | 204: queued for the next task its API creates (or made the default) |
 //! | `GET /_sim/requests` | `?api=narada&id=...` (both optional) | the log, oldest first |
 //! | `DELETE /_sim/requests` | | 204 |
 //! | `POST /_sim/faults` | `{"target": ..., "fault": ..., "next": n}` or `"requests": [k, m]`, or neither (always) | 201 `{"id": n}` |
@@ -110,7 +131,9 @@
 //! |---|---|---|
 //! | `status` | `Status { code, retry_after }` | that status, error body in the API's style, optional `Retry-After` |
 //! | `too_many_requests` | `TooManyRequests { retry_after }` | 429, `Retry-After` in seconds, as an HTTP date, raw, or none |
-//! | `slow` | `Slow { delay }` | the normal answer after `delay` (simulator clock) |
+//! | `slow` | `Slow { delay }` | the normal answer after `delay` (simulator clock); a client that gives up first never reaches the handler |
+//! | `late_answer` | `LateAnswer { delay }` | processed at once (a creation creates its task), answered after `delay` |
+//! | `lose_acknowledgement` | `LoseAcknowledgement { index }` | Runware: processed, but `data[index]` left out of the answer |
 //! | `malformed_json` | `MalformedJson` | 200, JSON content type, not JSON |
 //! | `truncated_json` | `TruncatedJson` | a valid prefix of the normal body, complete on the wire |
 //! | `html` | `Html { code }` | an nginx-style HTML error page with that status (200, 502, ...) |
@@ -131,6 +154,7 @@
 mod api;
 mod clock;
 mod control;
+mod create;
 mod dari;
 mod error;
 mod examples;
@@ -146,6 +170,7 @@ mod server;
 mod vessl;
 
 pub use api::{Api, Keys, TaskKey};
+pub use create::CreatedScript;
 pub use dari::{DariEvent, DariStage, DariStatus};
 pub use error::{Error, Result};
 pub use examples::{

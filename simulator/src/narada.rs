@@ -1,7 +1,7 @@
 //! Narada Remote Dispatch: stages, rendering and the two endpoints.
 //!
-//! `GET /fast/v2/remote-dispatch/responses/{requestId}` with `x-api-key`, and
-//! `POST /fast/v2/remote-dispatch` (202, `{"requestId": ...}`).
+//! `GET /fast/v2/remote-dispatch/responses/{requestId}` with `x-api-key` (creation is in
+//! `create/narada.rs`).
 
 use std::time::Duration;
 
@@ -181,7 +181,7 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
     Reply::json(status, error_body(message))
 }
 
-fn authorised(shared: &Shared, headers: &HeaderMap) -> bool {
+pub(crate) fn authorised(shared: &Shared, headers: &HeaderMap) -> bool {
     headers
         .get("x-api-key")
         .is_some_and(|v| v.as_bytes() == shared.keys.narada.as_bytes())
@@ -226,34 +226,4 @@ pub(crate) fn get_status(shared: &Shared, headers: &HeaderMap, id: &str) -> Repl
         Some(task) => Reply::json(StatusCode::OK, render(shared, id, task, now)),
         None => error(StatusCode::NOT_FOUND, "Request not found"),
     }
-}
-
-/// `POST /fast/v2/remote-dispatch`: any JSON object; creates a task with the default script.
-pub(crate) fn create(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
-    if !authorised(shared, headers) {
-        return error(StatusCode::UNAUTHORIZED, "Invalid or missing API key");
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(_)) => {}
-        Ok(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "Request body must be a JSON object",
-            );
-        }
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("Invalid JSON body: {e}")),
-    }
-    let now = shared.clock.elapsed();
-    let mut state = shared.lock();
-    let id = loop {
-        let candidate = format!("req_{}", state.ids.alnum(12));
-        if !state.narada.contains_key(&candidate) {
-            break candidate;
-        }
-    };
-    let script = state.defaults.narada.clone();
-    state
-        .narada
-        .insert(id.clone(), NaradaTask { added: now, script });
-    Reply::json(StatusCode::ACCEPTED, json!({ "requestId": id }))
 }

@@ -25,6 +25,10 @@ pub(crate) enum Route {
     VesslCreate {
         slug: String,
     },
+    DariStart {
+        org: String,
+        endpoint: String,
+    },
     /// A known path with the wrong method.
     WrongMethod(Api),
     Unknown,
@@ -75,6 +79,13 @@ impl Route {
                     Api::Dari,
                 )
             }
+            ["jobs", org, endpoint, "start"] if nonempty(org) && nonempty(endpoint) => (
+                post.then(|| Route::DariStart {
+                    org: decode(org),
+                    endpoint: decode(endpoint),
+                }),
+                Api::Dari,
+            ),
             ["api", "v1", "services", slug, "async", id, "output"]
                 if nonempty(slug) && nonempty(id) =>
             {
@@ -99,7 +110,7 @@ impl Route {
         Some(match self {
             Route::NaradaStatus { .. } | Route::NaradaCreate => Api::Narada,
             Route::Runware => Api::Runware,
-            Route::DariStatus { .. } => Api::Dari,
+            Route::DariStatus { .. } | Route::DariStart { .. } => Api::Dari,
             Route::VesslOutput { .. } | Route::VesslCreate { .. } => Api::Vessl,
             Route::WrongMethod(api) => *api,
             Route::Unknown => return None,

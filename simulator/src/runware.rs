@@ -341,7 +341,8 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .then_some(token.trim())
 }
 
-/// The `taskUUID`s of the `getResponse` items in a request body (for the log and faults).
+/// The `taskUUID`s of the items of a request body, but `authentication` (for the log and
+/// faults): the tasks asked about and the tasks being created.
 pub(crate) fn task_uuids(body: &[u8]) -> Vec<String> {
     let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(body) else {
         return Vec::new();
@@ -349,7 +350,7 @@ pub(crate) fn task_uuids(body: &[u8]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let uuids = items
         .iter()
-        .filter(|item| item["taskType"] == "getResponse")
+        .filter(|item| item["taskType"] != "authentication")
         .filter_map(|item| item["taskUUID"].as_str());
     for uuid in uuids {
         if !out.iter().any(|u| u == uuid) {
@@ -404,9 +405,10 @@ pub(crate) fn post(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
     }
 
     let now = shared.clock.elapsed();
-    let state = shared.lock();
+    let mut state = shared.lock();
     let mut data = Vec::new();
     let mut errors = Vec::new();
+    let mut creating = 0;
     for item in &items {
         let task_type = item["taskType"].as_str();
         match task_type {
@@ -432,10 +434,17 @@ pub(crate) fn post(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
                     None,
                 )),
             },
+            Some(t) if crate::create::runware::TASK_TYPES.contains(&t) => {
+                match crate::create::runware::create(&mut state, item, t, now) {
+                    Ok(ack) => data.push(ack),
+                    Err(e) => errors.push(e),
+                }
+                creating += 1;
+            }
             _ => {
                 let mut e = error_item(
                     "unsupportedTaskType",
-                    "The simulator only serves getResponse and authentication tasks.",
+                    "The simulator serves getResponse, authentication and the task types in poller_sim's docs.",
                     item["taskUUID"].as_str(),
                 );
                 if let Some(t) = task_type {
@@ -445,5 +454,12 @@ pub(crate) fn post(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
             }
         }
     }
-    Reply::json(StatusCode::OK, json!({ "data": data, "errors": errors }))
+    // A request that only creates tasks and got none of them accepted is a 400 (Runware
+    // refuses a bad request as a whole); otherwise per-item errors sit beside the data.
+    let status = if creating > 0 && creating == items.len() && data.is_empty() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Reply::json(status, json!({ "data": data, "errors": errors }))
 }

@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::{Api, Keys, TaskKey};
 use crate::clock::Clock;
+use crate::create::{self, CreatedScript, CreatedScripts};
 use crate::dari::{DariEntry, DariStage};
 use crate::error::{Error, Result};
 use crate::faults::{self, Fault, FaultBook, FaultId, FaultPlan, FaultTarget, RandomFaults};
@@ -63,6 +64,7 @@ pub(crate) struct State {
     pub(crate) faults: FaultBook,
     pub(crate) ids: SplitMix64,
     pub(crate) defaults: Defaults,
+    pub(crate) created: CreatedScripts,
 }
 
 /// What the server and the [`Simulator`] handle share.
@@ -160,7 +162,7 @@ fn handle(
 ) -> Reply {
     match route {
         Route::NaradaStatus { id } => narada::get_status(shared, headers, id),
-        Route::NaradaCreate => narada::create(shared, headers, body),
+        Route::NaradaCreate => create::narada::create(shared, headers, body),
         Route::Runware => runware::post(shared, headers, body),
         Route::DariStatus {
             legacy,
@@ -175,7 +177,10 @@ fn handle(
             query_param(query, "job_id").as_deref(),
         ),
         Route::VesslOutput { slug, id } => vessl::get_output(shared, headers, slug, id),
-        Route::VesslCreate { slug } => vessl::create(shared, headers, slug),
+        Route::VesslCreate { slug } => create::vessl::create(shared, headers, slug, body),
+        Route::DariStart { org, endpoint } => {
+            create::dari::start(shared, headers, org, endpoint, body)
+        }
         Route::WrongMethod(api) => {
             let s = StatusCode::METHOD_NOT_ALLOWED;
             Reply::json(s, faults::api_error(*api, s, "Method Not Allowed"))
@@ -238,6 +243,11 @@ async fn api_handler(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Res
         _ => None,
     }
     .unwrap_or_else(|| handle(&shared, &route, &parts.headers, query, &body));
+    if let Some(Fault::LateAnswer { delay }) = &fault {
+        // Processed already: only the answer is late (a client that gives up first has
+        // created the task all the same).
+        shared.sleep(*delay).await;
+    }
     shared
         .log()
         .finish(seq, reply.status.as_u16(), fault.clone());
@@ -422,6 +432,7 @@ impl SimulatorBuilder {
                 faults: FaultBook::default(),
                 ids: SplitMix64::new(self.seed),
                 defaults: self.defaults,
+                created: CreatedScripts::default(),
             }),
             log: Mutex::new(RequestLog::new(self.log_limit)),
             max_body: self.max_body,
@@ -543,6 +554,46 @@ impl Simulator {
     ) {
         self.shared
             .add_vessl((slug.into(), request_id.into()), script);
+    }
+
+    /// Queues the script of the next task its API creates through its own creation endpoint
+    /// (`POST /fast/v2/remote-dispatch`, a Runware task item, `POST /jobs/.../start`,
+    /// `POST .../async`); tasks beyond the queue follow the default.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), poller_sim::Error> {
+    /// use std::time::Duration;
+    /// use poller_sim::{CreatedScript, Script, Simulator};
+    /// let sim = Simulator::start().await?;
+    /// sim.script_next_created(CreatedScript::narada(Script::narada_error_after(Duration::from_secs(3), "no")));
+    /// # Ok(()) }
+    /// ```
+    pub fn script_next_created(&self, script: CreatedScript) {
+        self.shared.lock().created.queue(script);
+    }
+
+    /// Replaces the script every task created through its API's creation endpoint follows
+    /// when no queued script is left.
+    ///
+    /// # Default
+    /// Narada and VESSL: [`SimulatorBuilder::narada_default_script`] and
+    /// [`SimulatorBuilder::vessl_default_script`]; Runware: per requested result
+    /// (`numberResults`, default 1) one generation processing 10 s, then `success` costing
+    /// 0.05; Dari: `pending` 1 s, `running` "Opening the portal" 3 s, then `completed`
+    /// `{"submitted": true}`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), poller_sim::Error> {
+    /// use std::time::Duration;
+    /// use poller_sim::{CreatedScript, Script, Simulator};
+    /// let sim = Simulator::start().await?;
+    /// sim.set_created_default(CreatedScript::runware(vec![Script::runware_success_after(Duration::from_secs(1), 0.1)]));
+    /// # Ok(()) }
+    /// ```
+    pub fn set_created_default(&self, script: CreatedScript) {
+        self.shared.lock().set_created_default(script);
     }
 
     /// Removes a task; later requests for it get 404 (Runware: `taskFailedOrNotFound`).

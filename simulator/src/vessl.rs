@@ -141,7 +141,7 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
     Reply::json(status, error_body(message))
 }
 
-fn authorised(shared: &Shared, headers: &HeaderMap) -> bool {
+pub(crate) fn authorised(shared: &Shared, headers: &HeaderMap) -> bool {
     let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -190,29 +190,4 @@ pub(crate) fn get_output(shared: &Shared, headers: &HeaderMap, slug: &str, id: &
         Some(entry) => Reply::json(StatusCode::OK, render(entry, now)),
         None => error(StatusCode::NOT_FOUND, "Async request not found"),
     }
-}
-
-/// `POST .../async`: any body (it is what the service would receive); 201 `{"id": ...}` with a
-/// 12-character lowercase alphanumeric id, following the default script.
-pub(crate) fn create(shared: &Shared, headers: &HeaderMap, slug: &str) -> Reply {
-    if !authorised(shared, headers) {
-        return error(StatusCode::UNAUTHORIZED, "Invalid or missing token");
-    }
-    let now = shared.clock.elapsed();
-    let mut state = shared.lock();
-    let id = loop {
-        let candidate = state.ids.alnum(12);
-        if !state
-            .vessl
-            .contains_key(&(slug.to_owned(), candidate.clone()))
-        {
-            break candidate;
-        }
-    };
-    let script = state.defaults.vessl.clone();
-    state.vessl.insert(
-        (slug.to_owned(), id.clone()),
-        VesslEntry { added: now, script },
-    );
-    Reply::json(StatusCode::CREATED, json!({ "id": id }))
 }

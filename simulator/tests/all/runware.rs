@@ -202,11 +202,7 @@ async fn malformed_bodies_get_400_in_runware_style_and_odd_items_get_error_items
         .collect();
     assert_eq!(
         codes,
-        [
-            "missingTaskUUID",
-            "unsupportedTaskType",
-            "unsupportedTaskType"
-        ]
+        ["missingTaskUUID", "missingTaskUUID", "unsupportedTaskType"]
     );
     // An empty batch is fine.
     let body = post(&url, &[AUTH], "[]").await.json();

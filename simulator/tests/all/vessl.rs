@@ -90,7 +90,7 @@ async fn failed_has_fail_reason_and_non_json_raw_output_has_no_output() {
 async fn create_gives_201_and_a_short_lowercase_id() {
     let sim = Simulator::start().await.unwrap();
     let create = format!("{}/async", sim.vessl_base_url("svc"));
-    let r = post_json(&create, &[AUTH], &json!({"prompt": "hi"})).await;
+    let r = post_json(&create, &[AUTH], &json!({"data": {"prompt": "hi"}})).await;
     assert_eq!(r.status, 201);
     let id = r.json()["id"].as_str().unwrap().to_owned();
     assert!(
