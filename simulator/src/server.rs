@@ -243,14 +243,14 @@ async fn api_handler(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Res
         _ => None,
     }
     .unwrap_or_else(|| handle(&shared, &route, &parts.headers, query, &body));
-    if let Some(Fault::LateAnswer { delay }) = &fault {
-        // Processed already: only the answer is late (a client that gives up first has
-        // created the task all the same).
-        shared.sleep(*delay).await;
-    }
     shared
         .log()
         .finish(seq, reply.status.as_u16(), fault.clone());
+    if let Some(Fault::LateAnswer { delay }) = &fault {
+        // Processed (and logged) already: only the answer is late, so a client that gives up
+        // first has created the task all the same.
+        shared.sleep(*delay).await;
+    }
     faults::finish(fault.as_ref(), reply)
 }
 

@@ -220,13 +220,15 @@ pub(crate) fn validation_body(errors: Vec<Value>) -> Value {
     json!({ "detail": errors })
 }
 
-/// The JSON type name FastAPI uses in `*_type` errors.
+/// A FastAPI (pydantic) type error: `string`, `boolean`, `object` or `integer` expected.
 pub(crate) fn type_error(field: &str, expected: &str) -> Value {
-    field_error(
-        field,
-        &format!("{expected}_type"),
-        &format!("Input should be a valid {expected}"),
-    )
+    let (kind, name) = match expected {
+        "boolean" => ("bool_type", "boolean"),
+        "object" => ("dict_type", "dictionary"),
+        "integer" => ("int_type", "integer"),
+        _ => ("string_type", "string"),
+    };
+    field_error(field, kind, &format!("Input should be a valid {name}"))
 }
 
 /// Checks the optional fields of an object: each present, non-null value must have the

@@ -9,6 +9,7 @@ mod helpers;
 
 mod binary;
 mod control;
+mod create;
 mod dari;
 mod faults;
 mod log;
