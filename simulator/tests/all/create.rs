@@ -9,7 +9,7 @@ use poller_sim::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::{get, post, post_json, secs};
+use crate::helpers::{error_codes, get, post, post_json, secs};
 
 const NKEY: (&str, &str) = ("x-api-key", "sim-narada-key");
 const RKEY: (&str, &str) = ("authorization", "Bearer sim-runware-key");
@@ -194,12 +194,7 @@ async fn runware_creates_acknowledges_and_refuses_per_item() {
         body["data"],
         json!([{"taskType": "videoInference", "taskUUID": UUID_A}])
     );
-    let codes: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
+    let codes = error_codes(&body);
     assert_eq!(
         codes,
         [

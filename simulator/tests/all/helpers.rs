@@ -103,3 +103,13 @@ pub fn is_dari_time(s: &str) -> bool {
     let b = s.as_bytes();
     s.len() == 20 && b[4] == b'-' && b[10] == b'T' && s.ends_with('Z')
 }
+
+/// The `code` of each item of a Runware answer's `errors`, in order.
+pub fn error_codes(body: &Value) -> Vec<&str> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors array: {body}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or(""))
+        .collect()
+}

@@ -194,12 +194,7 @@ async fn malformed_bodies_get_400_in_runware_style_and_odd_items_get_error_items
     )
     .await
     .json();
-    let codes: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
+    let codes = error_codes(&body);
     assert_eq!(
         codes,
         ["missingTaskUUID", "missingTaskUUID", "unsupportedTaskType"]
