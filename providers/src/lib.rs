@@ -35,6 +35,62 @@
 //! [`narada::source`]) to use with a [`Poller`](poller_core::Poller) or a
 //! [`Tracker`](poller_core::Tracker) and a policy of your own.
 //!
+//! # Creating tasks
+//!
+//! Each client also starts tasks: `submit` sends a typed request and returns the new id,
+//! `submit_and_wait` then waits on it with the client's policy.
+//!
+//! | provider | request type | create request | answer |
+//! |---|---|---|---|
+//! | [`narada`] | [`NaradaRequest`](narada::NaradaRequest) (`prompt`, `executionMode`, `browserWindowId`, callbacks …) | `POST /fast/v2/remote-dispatch` | 202 `{"requestId"}` |
+//! | [`runware`] | [`RunwareTask`](runware::RunwareTask), many per request (`taskType`, `taskUUID`, `webhookURL`, the task's own fields) | `POST /v1`, `"deliveryMethod": "async"` | a `{"taskType", "taskUUID"}` per task |
+//! | [`dari`] | [`DariRequest`](dari::DariRequest) (`form_data` or `document_bundle_id`, `max_turns`, `timeout_minutes`) | `POST /jobs/{org_id}/{endpoint_name}/start` | `{"job_id"}` |
+//! | [`vessl`] | [`VesslRequest`](vessl::VesslRequest) (`data`, `method`, `path`) | `POST {base_url}/async` | 201 `{"id"}` |
+//!
+//! Every request type has the documented fields, builder methods, an escape hatch for fields
+//! not modelled yet (`extra_field`, or Runware's `field`), `from_json` for the vendor's JSON
+//! form, and a `validate` that names a wrong field before anything is sent.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), poller_providers::SubmitError> {
+//! use poller_providers::dari::{Dari, DariRequest};
+//! use poller_providers::narada::{ExecutionMode, Narada, NaradaRequest};
+//! use poller_providers::runware::{Runware, RunwareTask};
+//! use poller_providers::vessl::{Vessl, VesslRequest};
+//!
+//! let request = NaradaRequest::new("/Operator find the cheapest flight to Lisbon")
+//!     .execution_mode(ExecutionMode::Cloud);
+//! let report = Narada::from_env()?.submit_and_wait(&request).await?;
+//!
+//! // Runware: the taskUUIDs are chosen here, before anything is sent; store them first if
+//! // the process may die, they are the tasks' ids.
+//! let tasks = [RunwareTask::new("imageInference").field("positivePrompt", "a fox").field("model", "runware:101@1")];
+//! let reports = Runware::from_env()?.submit_and_wait(&tasks).await?;
+//!
+//! let job = Dari::from_env("my-org", "contact_form")?
+//!     .submit(&DariRequest::form(serde_json::json!({"email": "a@b.c"})))
+//!     .await?;
+//! let id = Vessl::from_env("https://serve-api.dev2.vssl.ai/api/v1/services/my-svc")?
+//!     .submit(&VesslRequest::new(serde_json::json!({"prompt": "a cat"})))
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`submit`] does the same by provider name from JSON (for the command-line tool).
+//!
+//! ## Never a task started twice, never an id lost
+//!
+//! A create request is sent again only when it provably never reached the vendor: no
+//! connection could be made (refused, DNS), at most [`CONNECT_ATTEMPTS`] times. A timeout, a
+//! connection cut after sending, a 5xx or an unreadable 2xx answer is
+//! [`SubmitError::MayHaveStarted`]: not resent, and saying so. A 4xx is
+//! [`SubmitError::Rejected`]: nothing started. Runware's protocol makes its creates
+//! idempotent (the client chooses each `taskUUID`), so a batch is resent, up to
+//! [`RUNWARE_ATTEMPTS`] requests, with the same UUIDs and only for the tasks not yet
+//! acknowledged or refused; what is still unknown at the end is listed in
+//! [`SubmitError::Incomplete`]. [`SubmitError::may_have_started`] and
+//! [`SubmitError::known_ids`] say what to look for. No error holds a key.
+//!
 //! # By name, through the registry
 //!
 //! ```

@@ -307,7 +307,7 @@ impl Narada {
     ///
     /// The request is checked first ([`NaradaRequest::validate`]). It is sent again only if
     /// no connection could be made; a timeout or a connection cut after sending is
-    /// [`SubmitError::MayHaveStarted`], never a second task (see [`crate::submit`](crate#creating-tasks)).
+    /// [`SubmitError::MayHaveStarted`], never a second task (see [the crate docs](crate#never-a-task-started-twice-never-an-id-lost)).
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), poller_providers::SubmitError> {

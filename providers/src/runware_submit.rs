@@ -275,7 +275,7 @@ impl Runware {
     ///
     /// Tasks not acknowledged (a timeout, a cut connection, a 5xx or 429, an answer without
     /// their item) are sent again with the same `taskUUID`, without the tasks already
-    /// acknowledged or refused, up to [`RUNWARE_ATTEMPTS`](crate::RUNWARE_ATTEMPTS) requests.
+    /// acknowledged or refused, up to [`RUNWARE_ATTEMPTS`] requests.
     /// Anything short of every task acknowledged is an error listing which tasks exist, which
     /// were refused and which may exist ([`SubmitError::Incomplete`]).
     ///
