@@ -163,10 +163,12 @@ impl NaradaRequest {
             callback_secret: f.take("callbackSecret")?,
             extra: Map::new(),
         };
-        Ok(NaradaRequest {
+        let request = NaradaRequest {
             extra: f.rest(),
             ..request
-        })
+        };
+        request.validate()?;
+        Ok(request)
     }
 
     /// Sets `executionMode`.

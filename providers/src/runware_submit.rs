@@ -359,7 +359,9 @@ impl Runware {
                     last_error = Some(e);
                     break;
                 }
-                Err((e, Delivery::Answered)) if e.is_permanent() => {
+                Err((e, Delivery::Answered))
+                    if e.is_permanent() && e.http_status().is_some_and(|s| s < 500) =>
+                {
                     if !maybe_sent {
                         return Err(call.failure(e, Delivery::Answered, Vec::new()));
                     }

@@ -434,11 +434,12 @@ impl CreateCall {
             }
             Err((error, delivery)) => Err(self.failure(error, delivery, Vec::new())),
         };
+        let result = result.map_err(|e| e.redact(&self.key));
         match &result {
             Ok(id) => tracing::debug!(provider = self.provider, id = %id, "task created"),
             Err(e) => tracing::debug!(provider = self.provider, error = %e, "task not created"),
         }
-        result.map_err(|e| e.redact(&self.key))
+        result
     }
 
     /// `error` without the key in any of its texts.
@@ -458,7 +459,7 @@ impl CreateCall {
         let error = error.redact(self.key.expose());
         match delivery {
             Delivery::NotSent => match error {
-                FetchError::Config(_) => SubmitError::Rejected { provider, error },
+                FetchError::Config(message) => SubmitError::Config(ConfigError::Other(message)),
                 error => SubmitError::NotSent {
                     provider,
                     attempts: CONNECT_ATTEMPTS,

@@ -158,7 +158,9 @@ async fn a_cut_connection_after_a_create_is_not_repeated() {
         .unwrap_err();
     assert!(matches!(err, SubmitError::MayHaveStarted { .. }), "{err:?}");
     assert!(err.to_string().contains("connection"), "{err}");
-    assert_eq!(creates(&sim, Api::Narada).len(), 1);
+    let sent = creates(&sim, Api::Narada);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].status, Some(202), "the task was created before the cut");
 }
 
 #[tokio::test(start_paused = true)]
