@@ -9,9 +9,9 @@ use crate::submit::{
     CONNECT_RETRY_DELAY, CreateCall, Fields, IncompleteBatch, RUNWARE_ATTEMPTS, RejectedTask,
     SubmitError, invalid, merge_extra,
 };
-use futures::future::join_all;
+use futures::StreamExt;
 use poller_core::http::Delivery;
-use poller_core::{Auth, FetchError, RemoteError, Report};
+use poller_core::{Auth, FetchError, RemoteError, Report, Tracker, TrackerEvent};
 use serde_json::{Map, Value, json};
 use std::fmt;
 use uuid::Uuid;
@@ -417,8 +417,9 @@ impl Runware {
         }
     }
 
-    /// Creates these tasks, then waits on all of them with this client's policy; the
-    /// reports come in the tasks' order.
+    /// Creates these tasks, then waits on all of them with this client's policy, through one
+    /// [`Tracker`] so that tasks due together are asked about in one `getResponse` request;
+    /// the reports come in the tasks' order.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), poller_providers::SubmitError> {
@@ -434,7 +435,20 @@ impl Runware {
         tasks: &[RunwareTask],
     ) -> Result<Vec<Report<Vec<Value>>>, SubmitError> {
         let ids = self.submit(tasks).await?;
-        let poller = self.poller()?;
-        Ok(join_all(ids.into_iter().map(|id| poller.wait(id))).await)
+        let mut tracker = Tracker::new();
+        let source = tracker.add_source(self.source()?, self.current_policy().clone());
+        for id in &ids {
+            tracker.track(source, id.clone());
+        }
+        let mut reports: Vec<Option<Report<Vec<Value>>>> = ids.iter().map(|_| None).collect();
+        while let Some(event) = tracker.next().await {
+            if let TrackerEvent::Finished { report, .. } = event {
+                // Ids are distinct (checked by `submit`), so each report has one place.
+                if let Some(i) = ids.iter().position(|id| *id == report.task_id) {
+                    reports[i] = Some(report);
+                }
+            }
+        }
+        Ok(reports.into_iter().flatten().collect())
     }
 }

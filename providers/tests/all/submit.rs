@@ -160,7 +160,11 @@ async fn a_cut_connection_after_a_create_is_not_repeated() {
     assert!(err.to_string().contains("connection"), "{err}");
     let sent = creates(&sim, Api::Narada);
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].status, Some(202), "the task was created before the cut");
+    assert_eq!(
+        sent[0].status,
+        Some(202),
+        "the task was created before the cut"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -240,6 +244,15 @@ async fn runware_resends_only_the_unacknowledged_task_with_its_uuid() {
     assert!(reports.iter().all(|r| r.outcome.is_success()));
     let sent = uuids_per_request(&sim);
     assert_eq!(sent, vec![want.clone(), vec![want[1].clone()]]);
+    // The wait asked about the three tasks together, one getResponse request per round.
+    let polls: Vec<usize> = sim
+        .requests_for_api(Api::Runware)
+        .iter()
+        .filter(|r| r.body.windows(11).any(|w| w == b"getResponse"))
+        .map(|r| r.tasks.len())
+        .collect();
+    assert!(polls.len() >= 2, "{polls:?}");
+    assert!(polls.iter().all(|n| *n == 3), "{polls:?}");
 }
 
 #[tokio::test(start_paused = true)]
