@@ -4,7 +4,9 @@
 
 use super::{Dari, PARAMS};
 use crate::common::{self, Parts};
-use crate::submit::{CreateCall, Fields, SubmitError, invalid, merge_extra};
+use crate::submit::{
+    CreateCall, Fields, SubmitError, deserialize_via_from_json, invalid, merge_extra,
+};
 use poller_core::http::encode_segment;
 use poller_core::{Auth, Report};
 use serde::Serialize;
@@ -20,6 +22,8 @@ use serde_json::{Map, Value};
 /// assert_eq!(r.to_json().unwrap(), serde_json::json!({"form_data": {"email": "a@b.c"}, "max_turns": 50}));
 /// let err = DariRequest::from_json(serde_json::json!({"max_turns": 5})).unwrap_err();
 /// assert_eq!(err.to_string(), "invalid request: `form_data` or `document_bundle_id` is required");
+/// let parsed: DariRequest = serde_json::from_str(r#"{"document_bundle_id": "b"}"#).unwrap();
+/// assert_eq!(parsed, DariRequest::document_bundle("b"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -232,3 +236,5 @@ impl Dari {
         Ok(self.wait(id).await?)
     }
 }
+
+deserialize_via_from_json!(DariRequest);

@@ -3,7 +3,9 @@
 
 use super::Narada;
 use crate::common::Parts;
-use crate::submit::{CreateCall, Fields, SubmitError, invalid, merge_extra};
+use crate::submit::{
+    CreateCall, Fields, SubmitError, deserialize_via_from_json, invalid, merge_extra,
+};
 use poller_core::{Auth, Report};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -50,6 +52,9 @@ pub enum ExecutionMode {
 ///     "callbackSecret": "s3cret",
 /// }));
 /// assert!(!format!("{request:?}").contains("s3cret"));
+/// // serde reads the vendor's JSON form with the same checks.
+/// let parsed: NaradaRequest = serde_json::from_value(request.to_json().unwrap()).unwrap();
+/// assert_eq!(parsed, request);
 /// // Checked before anything is sent:
 /// let err = NaradaRequest::new("hi").execution_mode(ExecutionMode::Client).validate().unwrap_err();
 /// assert_eq!(err.to_string(), "invalid request: `browserWindowId` is required when executionMode is client");
@@ -353,3 +358,5 @@ impl Narada {
         Ok(self.wait(id).await?)
     }
 }
+
+deserialize_via_from_json!(NaradaRequest);

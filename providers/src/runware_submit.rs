@@ -7,7 +7,7 @@ use super::Runware;
 use crate::common::Parts;
 use crate::submit::{
     CONNECT_RETRY_DELAY, CreateCall, Fields, IncompleteBatch, RUNWARE_ATTEMPTS, RejectedTask,
-    SubmitError, invalid, merge_extra,
+    SubmitError, deserialize_via_from_json, invalid, merge_extra,
 };
 use futures::StreamExt;
 use poller_core::http::Delivery;
@@ -36,6 +36,8 @@ use uuid::Uuid;
 /// assert_eq!(body["taskUUID"], task.task_uuid.as_str());
 /// assert_eq!(uuid::Uuid::parse_str(&task.task_uuid).unwrap().get_version_num(), 4);
 /// assert!(!format!("{task:?}").contains("s3cret"));
+/// let back: RunwareTask = serde_json::from_value(serde_json::to_value(&task).unwrap()).unwrap();
+/// assert_eq!(back, task);
 /// ```
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
@@ -450,5 +452,17 @@ impl Runware {
             }
         }
         Ok(reports.into_iter().flatten().collect())
+    }
+}
+
+deserialize_via_from_json!(RunwareTask);
+
+impl serde::Serialize for RunwareTask {
+    /// The task object of [`to_json`](RunwareTask::to_json); a task that does not validate is
+    /// a serialization error.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
     }
 }

@@ -334,6 +334,21 @@ pub(crate) fn merge_extra(
     Ok(base)
 }
 
+/// `Deserialize` for a request type through its `from_json`, so that serde reads the
+/// vendor's JSON form with the same checks and field names in errors.
+macro_rules! deserialize_via_from_json {
+    ($ty:ty) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let value = serde_json::Value::deserialize(d)?;
+                <$ty>::from_json(value).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+pub(crate) use deserialize_via_from_json;
+
 /// One create endpoint: where requests go and how they are signed.
 pub(crate) struct CreateCall {
     pub(crate) provider: &'static str,

@@ -3,7 +3,9 @@
 
 use super::{BASE_URL_HINT, Vessl};
 use crate::common::Parts;
-use crate::submit::{CreateCall, Fields, SubmitError, invalid, merge_extra};
+use crate::submit::{
+    CreateCall, Fields, SubmitError, deserialize_via_from_json, invalid, merge_extra,
+};
 use poller_core::{Auth, ConfigError, Report};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -20,6 +22,8 @@ use serde_json::{Map, Value};
 /// assert_eq!(r.to_json().unwrap(), serde_json::json!({"data": {"prompt": "a cat"}, "method": "POST", "path": "/"}));
 /// let err = VesslRequest::new(serde_json::json!({})).path("generate").validate().unwrap_err();
 /// assert_eq!(err.to_string(), "invalid request: `path` must start with `/`");
+/// let parsed: VesslRequest = serde_json::from_str(r#"{"data": 1}"#).unwrap();
+/// assert_eq!(parsed, VesslRequest::new(serde_json::json!(1)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -178,3 +182,5 @@ impl Vessl {
         Ok(self.wait(id).await?)
     }
 }
+
+deserialize_via_from_json!(VesslRequest);
