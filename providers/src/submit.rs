@@ -403,7 +403,11 @@ impl CreateCall {
                 .authorize(request, self.auth, &self.key)
                 .map_err(|e| (e, Delivery::NotSent))?;
             match self.client.send_tracked(request).await {
-                Err((e, Delivery::NotSent)) if attempt < CONNECT_ATTEMPTS => {
+                // A request reqwest could not build (FetchError::Config) fails the same way
+                // every time: not worth repeating.
+                Err((e, Delivery::NotSent))
+                    if attempt < CONNECT_ATTEMPTS && !matches!(e, FetchError::Config(_)) =>
+                {
                     tracing::debug!(
                         provider = self.provider,
                         attempt,

@@ -168,6 +168,24 @@ async fn a_cut_connection_after_a_create_is_not_repeated() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_unreadable_create_answer_may_have_started() {
+    let sim = sim().await;
+    // The task is created, then half of its `{"requestId": …}` answer arrives.
+    sim.inject_fault(Api::Vessl, FaultPlan::next(1, Fault::TruncatedJson));
+    let vessl = Vessl::new(sim.vessl_base_url("svc"), sim.keys().vessl.clone());
+    let err = vessl
+        .submit(&VesslRequest::new(json!({})))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SubmitError::MayHaveStarted { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("HTTP 201: the answer has no `id`"),
+        "{err}"
+    );
+    assert_eq!(creates(&sim, Api::Vessl).len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_5xx_on_create_may_have_started_and_a_4xx_did_not() {
     let sim = sim().await;
     sim.inject_fault(Api::Narada, FaultPlan::next(1, Fault::status(503)));
