@@ -150,6 +150,8 @@ impl NaradaRequest {
     /// use poller_providers::narada::NaradaRequest;
     /// let r = NaradaRequest::from_json(serde_json::json!({"prompt": "hi", "newFlag": 1})).unwrap();
     /// assert_eq!(r.extra["newFlag"], 1);
+    /// let old = serde_json::json!({"prompt": "hi", "executionMode": "client", "sessionId": "win_1"});
+    /// assert!(NaradaRequest::from_json(old).is_ok()); // the older name of browserWindowId
     /// let err = NaradaRequest::from_json(serde_json::json!({"prompt": "hi", "executionMode": "moon"})).unwrap_err();
     /// assert!(err.to_string().starts_with("invalid request: `executionMode` is not valid"));
     /// ```
@@ -266,7 +268,8 @@ impl NaradaRequest {
         self
     }
 
-    /// Checks what Narada checks: a non-empty `prompt`, and `browserWindowId` with `client`.
+    /// Checks what Narada checks: a non-empty `prompt`, and `browserWindowId` with `client`
+    /// (or `sessionId`, its name in older documentation, as an extra field).
     ///
     /// ```
     /// let err = poller_providers::narada::NaradaRequest::new("  ").validate().unwrap_err();
@@ -276,9 +279,12 @@ impl NaradaRequest {
         if self.prompt.trim().is_empty() {
             return Err(invalid("prompt", "must not be empty"));
         }
+        // Older documentation called it `sessionId`; given as an extra field, it counts.
+        let legacy = self.extra.get("sessionId").and_then(Value::as_str);
         let window = self
             .browser_window_id
             .as_deref()
+            .or(legacy)
             .is_some_and(|w| !w.is_empty());
         if self.execution_mode == Some(ExecutionMode::Client) && !window {
             return Err(invalid(

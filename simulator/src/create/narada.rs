@@ -4,7 +4,7 @@
 //! FastAPI-style 422 `{"detail": [{"loc": ["body", field], "msg", "type"}]}` (as Narada's
 //! `{"detail": …}` errors suggest): `prompt`
 //! missing, not a string or empty; `executionMode` not one of `client`, `cloud`,
-//! `cloud_browser`; `browserWindowId` missing with `client`; any other documented field of
+//! `cloud_browser`; `browserWindowId` (or the older `sessionId`) missing with `client`; any other documented field of
 //! the wrong type. A wrong key is 401.
 
 use axum::http::{HeaderMap, StatusCode};
@@ -40,7 +40,11 @@ fn validate(body: &Value) -> Vec<Value> {
             &format!("Input should be 'client', 'cloud' or 'cloud_browser', not {m}"),
         ));
     }
-    let window = obj.get("browserWindowId").and_then(Value::as_str);
+    // Older documentation called it `sessionId`.
+    let window = obj
+        .get("browserWindowId")
+        .or_else(|| obj.get("sessionId"))
+        .and_then(Value::as_str);
     if mode.and_then(Value::as_str) == Some("client") && window.is_none_or(str::is_empty) {
         errors.push(field_error(
             "browserWindowId",

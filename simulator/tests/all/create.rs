@@ -82,19 +82,21 @@ async fn narada_create_validates_the_documented_fields() {
         assert_eq!(locs(&j), [field], "{body}: {j}");
         assert_eq!(j["detail"][0]["type"], kind, "{j}");
     }
+    let legacy = json!({"prompt": "x", "executionMode": "client", "sessionId": "win_1"});
+    assert_eq!(post_json(&url, &[NKEY], &legacy).await.status, 202);
     assert_eq!(post(&url, &[NKEY], "{oops").await.status, 400);
     assert_eq!(
         post_json(&url, &[], &json!({"prompt": "x"})).await.status,
         401
     );
-    // Only the valid request created a task.
+    // Only the two valid requests created tasks.
     let statuses: Vec<Option<u16>> = sim
         .requests_for_api(Api::Narada)
         .iter()
         .map(|r| r.status)
         .collect();
-    assert_eq!(statuses.len(), 10);
-    assert_eq!(statuses.iter().filter(|s| **s == Some(202)).count(), 1);
+    assert_eq!(statuses.len(), 11);
+    assert_eq!(statuses.iter().filter(|s| **s == Some(202)).count(), 2);
 }
 
 #[tokio::test(start_paused = true)]
