@@ -92,7 +92,8 @@ type UsageCase = (
     &'static str,
 );
 
-const FAST: [&str; 4] = ["--interval", "50ms", "--timeout", "20s"];
+/// The shortest interval the CLI accepts (the poll loop's minimum gap).
+const FAST: [&str; 4] = ["--interval", "100ms", "--timeout", "20s"];
 
 fn args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
     head.iter().chain(tail).copied().collect()
@@ -200,7 +201,7 @@ async fn timeout_gives_up_with_exit_3_and_the_last_status() {
             "--base-url",
             &sim.narada_base_url(),
             "--interval",
-            "50ms",
+            "100ms",
             "--timeout",
             "400ms",
             "--json",
@@ -235,7 +236,7 @@ async fn max_attempts_gives_up_with_exit_3() {
             "--base-url",
             &sim.narada_base_url(),
             "--interval",
-            "10ms",
+            "100ms",
             "--max-attempts",
             "3",
             "--json",
@@ -468,11 +469,24 @@ async fn params_and_each_key_variable_reach_the_api() {
     let run = poller(&dari_args, &[("DARI_API_KEY", DARI_KEY)]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json_lines()[0]["output"], json!({"ok": true}));
+    // The vendor's current revision by default; `revision=task` selects the older path.
     let req = &sim.requests()[0];
     assert_eq!(
         req.uri,
+        format!("/jobs/{org}/contact_form/status?job_id={job}")
+    );
+    sim.clear_requests();
+    let run = poller(
+        &args(&dari_args, &["--param", "revision=task"]),
+        &[("DARI_API_KEY", DARI_KEY)],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        sim.requests()[0].uri,
         format!("/task/{org}/contact_form/status?job_id={job}")
     );
+    let req = &sim.requests()[0];
     assert!(
         req.headers
             .iter()
@@ -601,10 +615,13 @@ async fn status_fetches_once_and_providers_lists_all_four() {
         &[("NARADA_API_KEY", NARADA_KEY)],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Not ended yet: exit 3, as `wait --timeout 0` would; the same JSON shape as wait's.
+    assert_eq!(run.code, 3, "{}", run.stderr);
     let v: Value = serde_json::from_str(run.stdout.trim()).unwrap();
     assert_eq!(v["phase"], "running");
-    assert_eq!(v["raw_status"], "pending");
+    assert_eq!(v["status"], "pending");
+    assert_eq!(v["outcome"], "in_progress");
+    assert_eq!(v["attempts"], 1);
     assert_eq!(sim.request_count(), 1);
 
     let run = poller(&["providers", "--json"], &[]).await;
@@ -620,7 +637,8 @@ async fn status_fetches_once_and_providers_lists_all_four() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(params, ["org_id", "endpoint_name"]);
+    assert_eq!(params, ["org_id", "endpoint_name", "revision"]);
+    assert_eq!(dari["params"][2]["default"], "jobs");
     assert!(
         list.iter()
             .all(|p| p["default_timeout_ms"].as_u64().unwrap() > 0
