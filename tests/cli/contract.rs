@@ -1,103 +1,11 @@
-//! End-to-end tests of the `poller` binary against the simulator over loopback: the exit
-//! codes, the JSON shape, where keys come from, parameters, several ids, bad input. The keys
-//! used here are distinctive strings, and no output of any run may contain one.
+//! The contract scripts rely on: exit codes, the JSON shape, where keys come from,
+//! parameters, several ids, bad input, Ctrl-C, help.
 
-use poller_sim::{Fault, FaultPlan, Keys, RunwareTask, Script, Simulator, TaskKey};
+use crate::helpers::*;
+use poller_sim::{Fault, FaultPlan, RunwareTask, Script, TaskKey};
 use serde_json::{Value, json};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-const NARADA_KEY: &str = "sk-narada-5ecret-7f3a";
-const RUNWARE_KEY: &str = "sk-runware-5ecret-9b1c";
-const DARI_KEY: &str = "sk-dari-5ecret-2d4e";
-const VESSL_KEY: &str = "sk-vessl-5ecret-6a8f";
-const ALL_KEYS: [&str; 4] = [NARADA_KEY, RUNWARE_KEY, DARI_KEY, VESSL_KEY];
-const KEY_VARS: [&str; 5] = [
-    "POLLER_API_KEY",
-    "NARADA_API_KEY",
-    "RUNWARE_API_KEY",
-    "DARI_API_KEY",
-    "VESSL_API_TOKEN",
-];
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-async fn sim() -> Simulator {
-    let keys = Keys {
-        narada: NARADA_KEY.into(),
-        runware: RUNWARE_KEY.into(),
-        dari: DARI_KEY.into(),
-        vessl: VESSL_KEY.into(),
-        ..Keys::default()
-    };
-    Simulator::builder()
-        .keys(keys)
-        .start()
-        .await
-        .expect("simulator starts")
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json_lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-            .collect()
-    }
-}
-
-/// Runs the binary with `args` and `env` (no key variables inherited), off the runtime so the
-/// simulator keeps serving, and checks that no key leaked into its output.
-async fn poller(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poller"));
-    cmd.args(args).stdin(Stdio::null());
-    for var in KEY_VARS {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out: Output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    for key in ALL_KEYS {
-        assert!(
-            !run.stdout.contains(key) && !run.stderr.contains(key),
-            "key leaked: {}{}",
-            run.stdout,
-            run.stderr
-        );
-    }
-    run
-}
-
-/// Arguments, environment, and what the error message must say.
-type UsageCase = (
-    &'static [&'static str],
-    &'static [(&'static str, &'static str)],
-    &'static str,
-);
-
-/// The shortest interval the CLI accepts (the poll loop's minimum gap).
-const FAST: [&str; 4] = ["--interval", "100ms", "--timeout", "20s"];
-
-fn args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
-    head.iter().chain(tail).copied().collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_succeeds_with_exit_0_and_the_documented_json_shape() {
