@@ -139,8 +139,12 @@ impl ProgressView {
         row.text = sanitize(&text);
         if self.plain_each() {
             let row = &self.rows[index];
+            let count = match state {
+                State::Active => format!(" · {} request(s)", self.requests_of(index)),
+                _ => String::new(),
+            };
             err_line(&format!(
-                "{} {}: {}",
+                "{} {}: {}{count}",
                 self.stamp(),
                 row.spec.label,
                 row.text
@@ -153,12 +157,7 @@ impl ProgressView {
 
     /// A task's status changed; `text` describes it.
     pub fn changed(&mut self, index: usize, text: String) {
-        let requests = self.requests_of(index);
-        self.update(
-            index,
-            State::Active,
-            format!("{text} · {requests} request(s)"),
-        );
+        self.update(index, State::Active, text);
     }
 
     /// A fetch failed and will be retried; `text` says what and when.
@@ -262,7 +261,16 @@ impl ProgressView {
             State::Ok => "✓",
             State::Failed => "✗",
         };
-        let line = format!("  {mark} {}: {}", row.spec.label, row.text);
+        // The count is read at each frame, so it moves with every poll.
+        let line = match row.state {
+            State::Active => format!(
+                "  {mark} {}: {} · {} request(s)",
+                row.spec.label,
+                row.text,
+                self.requests_of(index)
+            ),
+            _ => format!("  {mark} {}: {}", row.spec.label, row.text),
+        };
         self.paint(row.state, &console::truncate_str(&line, width, "…"))
     }
 

@@ -133,16 +133,18 @@ impl<'a> Wait<'a> {
         let ticks = self.view.wants_ticks();
         while self.remaining > 0 {
             let next = tokio::select! {
+                // Signals first, then the frame (due at most every 100 ms), so that a stream
+                // of events can delay neither.
                 biased;
                 stop = signals.next() => Next::Exit(self.interrupted(stop)),
-                event = tracker.next() => match event {
-                    Some(event) => self.on_event(event),
-                    None => break,
-                },
                 _ = ticker.tick(), if ticks => {
                     self.view.tick();
                     Next::Continue
                 }
+                event = tracker.next() => match event {
+                    Some(event) => self.on_event(event),
+                    None => break,
+                },
             };
             if let Next::Exit(code) = next {
                 return code;

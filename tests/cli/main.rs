@@ -3,4 +3,5 @@
 
 mod contract;
 mod helpers;
+mod pty;
 mod shell;

@@ -1,0 +1,203 @@
+//! The CLI on a real terminal (a pseudo-terminal from portable-pty): thousands of tasks get
+//! one aggregate line from one ticker, a bounded number of threads, and Ctrl-C (the byte
+//! 0x03 typed into the terminal) ends the wait with the summary; TERM=dumb gets plain lines.
+
+use crate::helpers::*;
+use poller_sim::{RunwareTask, Script};
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A `poller` on its own pseudo-terminal of `rows` × 120, its screen output collected.
+struct OnTerminal {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl OnTerminal {
+    fn start(args: &[&str], env: &[(&str, &str)], rows: u16) -> OnTerminal {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_poller"));
+        cmd.args(args);
+        for var in KEY_VARS.iter().chain(&OTHER_VARS) {
+            cmd.env_remove(var);
+        }
+        cmd.env("TERM", "xterm-256color");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut output = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(String::new()));
+        let sink = screen.clone();
+        // Drained all along, or the program would block writing to the terminal.
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 16384];
+            while let Ok(n) = output.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        OnTerminal {
+            child,
+            writer,
+            screen,
+            reader,
+            _master: pair.master,
+        }
+    }
+
+    fn wait_for(&self, needle: &str) {
+        let start = Instant::now();
+        while !self.screen.lock().unwrap().contains(needle) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{needle:?} never showed: {}",
+                self.screen.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn threads(&self) -> usize {
+        let pid = self.child.process_id().unwrap();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// Waits for the exit; returns the code and the whole screen output.
+    fn finish(mut self) -> (u32, String) {
+        let status = self.child.wait().unwrap();
+        drop(self._master);
+        let _ = self.reader.join();
+        let screen = self.screen.lock().unwrap().clone();
+        assert_no_key(&screen);
+        assert!(!screen.contains("panicked"), "{screen}");
+        (status.exit_code(), screen)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_ids_on_a_terminal_one_aggregate_line_few_threads_and_a_prompt_ctrl_c() {
+    const N: usize = 2_000;
+    let sim = sim().await;
+    let ids: Vec<String> = (0..N)
+        .map(|n| format!("{n:08x}-0000-4000-8000-{n:012x}"))
+        .collect();
+    for id in &ids {
+        sim.add_runware_task(
+            id.as_str(),
+            RunwareTask::video().with_generation(Script::runware_success_after(
+                Duration::from_secs(3600),
+                0.1,
+            )),
+        );
+    }
+    let base = sim.runware_base_url();
+    let ids_file = std::env::temp_dir().join(format!("poller-pty-{}.txt", std::process::id()));
+    std::fs::write(&ids_file, ids.join("\n")).unwrap();
+    let file_arg = ids_file.display().to_string();
+    let (code, screen, threads, took) = tokio::task::spawn_blocking(move || {
+        let argv = [
+            "wait",
+            "runware",
+            "--ids-file",
+            &file_arg,
+            "--base-url",
+            &base,
+            "--interval",
+            "500ms",
+        ];
+        let mut term = OnTerminal::start(&argv, &[("RUNWARE_API_KEY", RUNWARE_KEY)], 40);
+        // The aggregate line, and a task's row with its request count.
+        term.wait_for(&format!("0 done, 0 failed, {N} running of {N} ·"));
+        term.wait_for("running (processing), 0% · 2 request(s)");
+        let threads = term.threads();
+        let typed = Instant::now();
+        term.writer.write_all(b"\x03").unwrap();
+        term.writer.flush().unwrap();
+        let (code, screen) = term.finish();
+        (code, screen, threads, typed.elapsed())
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_file(&ids_file);
+    eprintln!("{N} tasks on a terminal: {threads} threads; Ctrl-C to exit took {took:?}");
+    assert_eq!(code, 130, "{screen}");
+    // Threads do not grow with the number of tasks: main, two workers, a few blocking ones.
+    assert!(threads <= 8, "{threads} threads");
+    // The summary: the tasks' last status, grouped, and the aggregate.
+    assert!(
+        screen.contains("interrupted; last known status:"),
+        "{screen}"
+    );
+    let grouped: usize = screen
+        .lines()
+        .filter_map(|l| l.trim().split_once(" task(s): "))
+        .map(|(n, _)| n.parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(grouped, N, "every task in the summary: {screen}");
+    assert!(
+        screen.contains(" task(s): running (processing)"),
+        "{screen}"
+    );
+    // The frame never listed the rows (they do not fit 40 lines), and did not need a thread
+    // per task to do so.
+    assert!(
+        screen.matches("waiting for the first poll").count() <= 2 * 6,
+        "rows were drawn: {}",
+        &screen[..2_000.min(screen.len())]
+    );
+    // Generous: nothing hangs after the signal.
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dumb_terminal_gets_plain_lines() {
+    let sim = sim().await;
+    sim.add_narada_task(
+        "req_ok",
+        Script::narada_success_after(ms(300), serde_json::json!({})),
+    );
+    let base = sim.narada_base_url();
+    let (code, screen) = tokio::task::spawn_blocking(move || {
+        let argv = args(&["wait", "narada", "req_ok", "--base-url", &base], &FAST);
+        OnTerminal::start(
+            &argv,
+            &[("NARADA_API_KEY", NARADA_KEY), ("TERM", "dumb")],
+            24,
+        )
+        .finish()
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("] narada req_ok: running (pending)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("\x1b["), "{screen:?}");
+}
