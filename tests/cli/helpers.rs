@@ -141,12 +141,13 @@ pub struct Spawned {
     readers: Vec<std::thread::JoinHandle<()>>,
 }
 
-type Collected = (
+pub type Collected = (
     std::sync::Arc<std::sync::Mutex<String>>,
     std::thread::JoinHandle<()>,
 );
 
-fn collect_into(mut pipe: impl std::io::Read + Send + 'static) -> Collected {
+/// Reads `pipe` to its end on a thread, into the returned text.
+pub fn collect_into(mut pipe: impl std::io::Read + Send + 'static) -> Collected {
     let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let sink = text.clone();
     let reader = std::thread::spawn(move || {

@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use poller_sim::{RunwareTask, Script};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,22 +39,10 @@ impl OnTerminal {
         }
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
-        let mut output = pair.master.try_clone_reader().unwrap();
+        let output = pair.master.try_clone_reader().unwrap();
         let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(String::new()));
-        let sink = screen.clone();
         // Drained all along, or the program would block writing to the terminal.
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 16384];
-            while let Ok(n) = output.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let (screen, reader) = collect_into(output);
         OnTerminal {
             child,
             writer,
