@@ -815,3 +815,63 @@ async fn logs_in_a_pipe_carry_no_colour() {
     assert!(run.stderr.contains("DEBUG"), "{}", run.stderr);
     assert!(!run.stderr.contains('\x1b'), "{:?}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_documents_every_flag_command_and_exit_code_of_help() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## The command-line tool").unwrap();
+    let end = readme[start..].find("\n## ").unwrap() + start;
+    let section = &readme[start..end];
+    let flag = |word: &str| {
+        let w = word.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-'));
+        (w.starts_with("--") && w.len() > 2).then(|| w.to_string())
+    };
+    for argv in [
+        &["--help"][..],
+        &["wait", "--help"],
+        &["status", "--help"],
+        &["demo", "--help"],
+    ] {
+        let help = poller(argv, &[]).await.stdout;
+        let options = &help[help.find("Options:").unwrap()..];
+        let options = &options[..options.find("\n\n").unwrap_or(options.len())];
+        for f in options.split_whitespace().filter_map(flag) {
+            if f == "--help" || (f == "--version" && argv.len() > 1) {
+                continue;
+            }
+            assert!(
+                section.contains(&f),
+                "README's CLI section lacks {f} ({argv:?})"
+            );
+        }
+        if let Some(codes) = help.find("EXIT CODES") {
+            for line in help[codes..].lines().skip(1) {
+                let Some(code) = line
+                    .split_whitespace()
+                    .next()
+                    .filter(|w| w.parse::<u8>().is_ok())
+                else {
+                    continue;
+                };
+                assert!(
+                    section.contains(&format!("| {code} |")),
+                    "README lacks exit code {code}"
+                );
+            }
+        }
+    }
+    let help = poller(&["--help"], &[]).await.stdout;
+    let commands = &help[help.find("Commands:").unwrap()..help.find("Options:").unwrap()];
+    for line in commands.lines().skip(1) {
+        let Some(name) = line.split_whitespace().next().filter(|n| *n != "help") else {
+            continue;
+        };
+        assert!(
+            section.contains(&format!("poller {name}")),
+            "README lacks `poller {name}`"
+        );
+    }
+    // 130 and 143, which the parsing above reads from one line.
+    assert!(section.contains("| 143 |"));
+}
