@@ -305,9 +305,7 @@ async fn retries_are_reported_with_the_error_and_the_delay_when_asked() {
             .then_status(Status::new(Phase::Succeeded, "ok"))
     };
     let errors = ErrorPolicy::new(5, Exponential::new(secs(2), 2.0, secs(60)));
-    let mut tracker = Tracker::<()>::new()
-        .emit_retries(true)
-        .error_policy(errors.clone());
+    let mut tracker = Tracker::<()>::new().emit_retries(true).error_policy(errors);
     let s = tracker.add_source(script(), Fixed::secs(1));
     tracker.track(s, "t1");
     let start = Instant::now();

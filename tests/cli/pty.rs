@@ -88,37 +88,47 @@ impl OnTerminal {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_thousand_ids_on_a_terminal_one_aggregate_line_few_threads_and_a_prompt_ctrl_c() {
-    const N: usize = 2_000;
-    let sim = sim().await;
-    let ids: Vec<String> = (0..N)
+/// `n` Runware tasks, each one generation succeeding after `after`, and a file of their ids;
+/// returns the ids, the file, and `wait runware --ids-file FILE --base-url URL --interval 500ms`.
+fn runware_tasks(
+    sim: &poller_sim::Simulator,
+    n: usize,
+    after: Duration,
+    name: &str,
+) -> (Vec<String>, std::path::PathBuf, Vec<String>) {
+    let ids: Vec<String> = (0..n)
         .map(|n| format!("{n:08x}-0000-4000-8000-{n:012x}"))
         .collect();
     for id in &ids {
         sim.add_runware_task(
             id.as_str(),
-            RunwareTask::video().with_generation(Script::runware_success_after(
-                Duration::from_secs(3600),
-                0.1,
-            )),
+            RunwareTask::video().with_generation(Script::runware_success_after(after, 0.1)),
         );
     }
-    let base = sim.runware_base_url();
-    let ids_file = std::env::temp_dir().join(format!("poller-pty-{}.txt", std::process::id()));
-    std::fs::write(&ids_file, ids.join("\n")).unwrap();
-    let file_arg = ids_file.display().to_string();
+    let file = std::env::temp_dir().join(format!("poller-{name}-{}.txt", std::process::id()));
+    std::fs::write(&file, ids.join("\n")).unwrap();
+    let argv = [
+        "wait",
+        "runware",
+        "--ids-file",
+        &file.display().to_string(),
+        "--base-url",
+        &sim.runware_base_url(),
+        "--interval",
+        "500ms",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    (ids, file, argv)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_ids_on_a_terminal_one_aggregate_line_few_threads_and_a_prompt_ctrl_c() {
+    const N: usize = 2_000;
+    let sim = sim().await;
+    let (_, ids_file, argv) = runware_tasks(&sim, N, Duration::from_secs(3600), "pty");
     let (code, screen, threads, took) = tokio::task::spawn_blocking(move || {
-        let argv = [
-            "wait",
-            "runware",
-            "--ids-file",
-            &file_arg,
-            "--base-url",
-            &base,
-            "--interval",
-            "500ms",
-        ];
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let mut term = OnTerminal::start(&argv, &[("RUNWARE_API_KEY", RUNWARE_KEY)], 40);
         // The aggregate line, and a task's row with its request count.
         term.wait_for(&format!("0 done, 0 failed, {N} running of {N} ·"));
@@ -188,4 +198,54 @@ async fn a_dumb_terminal_gets_plain_lines() {
         "{screen}"
     );
     assert!(!screen.contains("\x1b["), "{screen:?}");
+}
+
+/// CPU time (user + system) the process used so far, from /proc.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses): utime and stime are 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().ok()? + fields[12].parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_ids_that_finish_end_with_the_aggregate_line() {
+    const N: usize = 2_000;
+    let sim = sim().await;
+    let (ids, ids_file, mut argv) = runware_tasks(&sim, N, Duration::from_secs(3), "pty-done");
+    argv.extend(["-o".to_string(), "id".to_string()]);
+    let (code, screen, wall, cpu) = tokio::task::spawn_blocking(move || {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let started = Instant::now();
+        let term = OnTerminal::start(&argv, &[("RUNWARE_API_KEY", RUNWARE_KEY)], 40);
+        let pid = term.child.process_id().unwrap();
+        // Sample the CPU time until the process is gone: the last sample is within 20 ms.
+        let mut cpu = Duration::ZERO;
+        while let Some(t) = cpu_time(pid) {
+            cpu = t;
+            if term.screen.lock().unwrap().contains(&format!("{N} done")) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (code, screen) = term.finish();
+        (code, screen, started.elapsed(), cpu)
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_file(&ids_file);
+    eprintln!("{N} tasks finishing after 3 s, on a terminal: {wall:?} wall, {cpu:?} CPU");
+    assert_eq!(code, 0, "{}", &screen[screen.len().saturating_sub(2_000)..]);
+    assert!(
+        screen.contains(&format!("runware: {N} done, 0 failed, 0 running of {N}")),
+        "{}",
+        &screen[screen.len().saturating_sub(2_000)..]
+    );
+    // Every id was printed on a line of its own (-o id), between the frames; on a row it
+    // would be followed by a colon.
+    for id in &ids {
+        assert!(screen.contains(&format!("{id}\r\n")), "{id} not printed");
+    }
 }
