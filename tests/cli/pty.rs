@@ -200,6 +200,49 @@ async fn a_dumb_terminal_gets_plain_lines() {
     assert!(!screen.contains("\x1b["), "{screen:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colour_on_a_terminal_unless_no_color_is_set() {
+    let sim = sim().await;
+    let base = sim.narada_base_url();
+    let mut screens = Vec::new();
+    for no_color in [None, Some("1")] {
+        // One task ends early, so that its row is drawn (green) while the other runs.
+        sim.add_narada_task(
+            "req_quick",
+            Script::narada_success_after(ms(0), serde_json::json!({})),
+        );
+        sim.add_narada_task(
+            "req_slow",
+            Script::narada_success_after(ms(700), serde_json::json!({})),
+        );
+        let base = base.clone();
+        let (code, screen) = tokio::task::spawn_blocking(move || {
+            let argv = args(
+                &[
+                    "wait",
+                    "narada",
+                    "req_quick",
+                    "req_slow",
+                    "--base-url",
+                    &base,
+                ],
+                &FAST,
+            );
+            let mut env = vec![("NARADA_API_KEY", NARADA_KEY)];
+            env.extend(no_color.map(|v| ("NO_COLOR", v)));
+            OnTerminal::start(&argv, &env, 24).finish()
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, 0, "{screen}");
+        assert!(screen.contains("✓ narada req_quick: succeeded"), "{screen}");
+        screens.push(screen);
+    }
+    let green = "\x1b[32m";
+    assert!(screens[0].contains(green), "{:?}", screens[0]);
+    assert!(!screens[1].contains(green), "NO_COLOR: {:?}", screens[1]);
+}
+
 /// CPU time (user + system) the process used so far, from /proc.
 fn cpu_time(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
