@@ -216,11 +216,12 @@ impl<'a> TaskReport<'a> {
         if let (Some(Outcome::GaveUp { .. }), Some(cause)) = (self.outcome, self.last_error) {
             line.push_str(&format!("; last error: {cause}"));
         }
-        let line = sanitize(&line);
-        let mut text = line;
+        let mut text = sanitize(&line);
+        // The remote error, unless the summary (a failure's) already says it.
         if let Some(e) = self.last.and_then(|s| s.error.as_ref()) {
-            if !matches!(self.outcome, Some(Outcome::Failed(_))) || !text.contains(&e.message) {
-                text.push_str(&format!("\n     error: {}", sanitize(&e.to_string())));
+            let shown = sanitize(&e.to_string());
+            if !text.contains(&shown) {
+                text.push_str(&format!("\n     error: {shown}"));
             }
         }
         if let Some(out) = self.last.and_then(|s| s.output.as_ref()) {
