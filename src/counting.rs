@@ -41,15 +41,29 @@ impl Counts {
         map.get(task_id).and_then(|t| t.last_error.clone())
     }
 
-    fn record<'a>(&self, results: impl Iterator<Item = (&'a str, Option<&'a FetchError>)>) {
+    /// A request went out for `ids` (counted when sent: one that never answers counts too).
+    fn sent(&self, ids: &[&str]) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut map = self.per_task.lock().unwrap_or_else(PoisonError::into_inner);
-        for (id, error) in results {
-            if !map.contains_key(id) {
-                map.insert(id.to_string(), PerTask::default());
+        for id in ids {
+            match map.get_mut(*id) {
+                Some(task) => task.fetches += 1,
+                None => {
+                    let task = PerTask {
+                        fetches: 1,
+                        last_error: None,
+                    };
+                    map.insert(id.to_string(), task);
+                }
             }
+        }
+    }
+
+    /// The answers: each task's error, or none when its fetch succeeded.
+    fn answered<'a>(&self, results: impl Iterator<Item = (&'a str, Option<&'a FetchError>)>) {
+        let mut map = self.per_task.lock().unwrap_or_else(PoisonError::into_inner);
+        for (id, error) in results {
             if let Some(task) = map.get_mut(id) {
-                task.fetches += 1;
                 task.last_error = error.cloned();
             }
         }
@@ -80,9 +94,10 @@ impl StatusSource for Counting {
     }
 
     async fn fetch(&self, task_id: &str) -> Result<Status<Value>, FetchError> {
+        self.counts.sent(&[task_id]);
         let result = self.inner.fetch(task_id).await;
         self.counts
-            .record(std::iter::once((task_id, result.as_ref().err())));
+            .answered(std::iter::once((task_id, result.as_ref().err())));
         result
     }
 
@@ -103,15 +118,18 @@ impl BatchStatusSource for Counting {
     ) -> Result<Vec<Result<Status<Value>, FetchError>>, FetchError> {
         match self.inner.as_batch() {
             Some(batch) => {
+                self.counts.sent(task_ids);
                 let answer = batch.fetch_many(task_ids).await;
                 match &answer {
-                    Ok(results) => self.counts.record(
+                    Ok(results) => self.counts.answered(
                         task_ids
                             .iter()
                             .copied()
                             .zip(results.iter().map(|r| r.as_ref().err())),
                     ),
-                    Err(e) => self.counts.record(task_ids.iter().map(|id| (*id, Some(e)))),
+                    Err(e) => self
+                        .counts
+                        .answered(task_ids.iter().map(|id| (*id, Some(e)))),
                 }
                 answer
             }
@@ -123,5 +141,30 @@ impl BatchStatusSource for Counting {
                 Ok(out)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use poller_core::testing::ScriptedSource;
+    use poller_core::{FetchError, Phase, Status};
+
+    #[tokio::test]
+    async fn fetches_are_counted_and_the_last_error_cleared_by_a_success() {
+        let inner = ScriptedSource::<Value>::new("s")
+            .then_error(FetchError::http(503, b"busy"))
+            .then_status(Status::new(Phase::Running, "running"));
+        let (source, counts) = counting(Arc::new(inner));
+        assert!(source.fetch("t").await.is_err());
+        assert_eq!(counts.of("t"), 1);
+        assert_eq!(
+            counts.last_error("t").and_then(|e| e.http_status()),
+            Some(503)
+        );
+        assert!(source.fetch("t").await.is_ok());
+        assert_eq!((counts.of("t"), counts.requests()), (2, 2));
+        assert_eq!(counts.last_error("t"), None);
+        assert_eq!(counts.of("other"), 0);
     }
 }
