@@ -42,7 +42,8 @@ pub async fn run(
                 attempts: 1,
                 elapsed,
             };
-            let met = report.verdict.met(crate::cli::Until::Succeeded);
+            // Met: the task succeeded (what exit 0 says).
+            let met = status_exit_code(verdict) == code::OK;
             let printed = match format {
                 Format::Json => out.line(&report.json().to_string()),
                 Format::Id if met => out.line(task_id),

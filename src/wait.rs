@@ -221,6 +221,8 @@ impl<'a> Wait<'a> {
         self.tasks[i].done = true;
         self.remaining -= 1;
         let until = self.output.until;
+        // Why a wait that gave up could not see the task end: the last fetch's error, as the
+        // counting source saw it (the core's `Outcome::GaveUp` may carry it itself later).
         let last_error = match &report.outcome {
             Outcome::GaveUp { .. } => self.counts.last_error(&report.task_id),
             _ => None,

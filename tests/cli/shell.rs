@@ -470,6 +470,33 @@ async fn status_shares_waits_json_shape_and_exit_codes() {
     )
     .await;
     assert_eq!(run.stdout.trim(), r#"{"text":"hi"}"#);
+    // -o id: only a task that met the condition (succeeded), as exit 0 says.
+    let run = poller(
+        &[
+            "status",
+            "narada",
+            "req_ok",
+            "--base-url",
+            &base,
+            "-o",
+            "id",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!((run.code, run.stdout.as_str()), (0, "req_ok\n"));
+    sim.add_narada_task(
+        "req_running",
+        Script::narada_success_after(Duration::from_secs(3600), json!({})),
+    );
+    for (id, code) in [("req_input", 4), ("req_running", 3)] {
+        let run = poller(
+            &["status", "narada", id, "--base-url", &base, "-o", "id"],
+            &env,
+        )
+        .await;
+        assert_eq!((run.code, run.stdout.as_str()), (code, ""), "{id}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
