@@ -455,47 +455,22 @@ async fn status_shares_waits_json_shape_and_exit_codes() {
         let keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, wait_keys, "{id}");
     }
-    // -o output: the output alone, for jq.
-    let run = poller(
-        &[
-            "status",
-            "narada",
-            "req_ok",
-            "--base-url",
-            &base,
-            "-o",
-            "output",
-        ],
-        &env,
-    )
-    .await;
-    assert_eq!(run.stdout.trim(), r#"{"text":"hi"}"#);
-    // -o id: only a task that met the condition (succeeded), as exit 0 says.
-    let run = poller(
-        &[
-            "status",
-            "narada",
-            "req_ok",
-            "--base-url",
-            &base,
-            "-o",
-            "id",
-        ],
-        &env,
-    )
-    .await;
-    assert_eq!((run.code, run.stdout.as_str()), (0, "req_ok\n"));
+    // -o output (the output alone, for jq) and -o id print only a task that met the
+    // condition (succeeded), as exit 0 says.
     sim.add_narada_task(
         "req_running",
         Script::narada_success_after(Duration::from_secs(3600), json!({})),
     );
-    for (id, code) in [("req_input", 4), ("req_running", 3)] {
-        let run = poller(
-            &["status", "narada", id, "--base-url", &base, "-o", "id"],
-            &env,
-        )
-        .await;
-        assert_eq!((run.code, run.stdout.as_str()), (code, ""), "{id}");
+    for (id, format, code, printed) in [
+        ("req_ok", "output", 0, "{\"text\":\"hi\"}\n"),
+        ("req_ok", "id", 0, "req_ok\n"),
+        ("req_input", "id", 4, ""),
+        ("req_running", "id", 3, ""),
+        ("req_running", "output", 3, ""),
+    ] {
+        let argv = ["status", "narada", id, "--base-url", &base, "-o", format];
+        let run = poller(&argv, &env).await;
+        assert_eq!((run.code, run.stdout.as_str()), (code, printed), "{argv:?}");
     }
 }
 
