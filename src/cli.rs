@@ -1,39 +1,85 @@
 //! The command line, as clap sees it. Everything here is part of the contract scripts rely on.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 use std::time::Duration;
 
 const AFTER_HELP: &str = "\
 EXIT CODES
-  0  every task succeeded
+  0  every task met the condition (--until; by default: succeeded)
   1  a task failed or was cancelled remotely
-  2  usage or configuration error (unknown provider, missing key or parameter, bad flag)
+  2  usage or configuration error (unknown provider, missing key or parameter, bad flag or id)
   3  gave up: the deadline (--timeout) or the attempt limit (--max-attempts) was reached
-  4  a task needs input and --stop-on-input was given
+     (status: the task has not ended yet)
+  4  a task needs input and --stop-on-input was given (status: the task needs input)
   5  a fetch error that retrying cannot fix (auth, not found, a response that is not the
-     documented format, an unknown status value), or transient errors beyond the retry limit
-  130 interrupted (Ctrl-C); the last known status of each task is printed first
-With several tasks the highest code that applies wins.
+     documented format, an unknown status value), transient errors beyond the retry limit,
+     or the same permanent error for several tasks (a wrong key: the wait stops early)
+  130 interrupted (Ctrl-C), 143 terminated (SIGTERM); the last known status of each task
+     is printed first
+With several tasks the highest code that applies wins. When stdout is closed early (a pipe
+into `head`), the command stops quietly with the code earned so far, 0 if none.
 
-JSON OUTPUT (wait --json): one object per task, one per line, as each finishes:
+JSON OUTPUT (-o json, or --json): one object per task, one per line, as each finishes
+(`status`: the one fetched):
   provider, task_id, outcome (succeeded | failed | cancelled | gave_up | needs_input |
-  fetch_error), phase (queued | running | needs_input | paused | succeeded | failed |
-  cancelled, or null if no status was fetched), status (the provider's raw status), output,
-  error (null or {code, message}), progress, details, attempts, elapsed_ms.
+  fetch_error | in_progress | interrupted | abandoned), phase (queued | running |
+  needs_input | paused | succeeded | failed | cancelled, or null if no status was fetched),
+  status (the provider's raw status), output, error (null or {code, message}, and for
+  gave_up the last fetch error as cause), progress, details, attempts, elapsed_ms.
+  in_progress: the task had not ended (status, --until running); interrupted: Ctrl-C or
+  SIGTERM; abandoned: the wait stopped before the task ended (--fail-fast, --until
+  any-final, repeated identical errors).
 
-API KEYS
-  --api-key, else POLLER_API_KEY, else the provider's own variable (NARADA_API_KEY,
-  RUNWARE_API_KEY, DARI_API_KEY, VESSL_API_TOKEN). Keys are never printed or logged.";
+API KEYS AND BASE URLS
+  --api-key or --api-key-file, else POLLER_API_KEY, else the provider's own variable
+  (NARADA_API_KEY, RUNWARE_API_KEY, DARI_API_KEY, VESSL_API_TOKEN). Keys are never printed
+  or logged. --base-url, else POLLER_BASE_URL, else NARADA_BASE_URL, RUNWARE_BASE_URL,
+  DARI_BASE_URL or VESSL_BASE_URL, else the provider's default.";
+
+const WAIT_HELP: &str = "\
+PROGRESS (stderr)
+  On a terminal: one line with done/failed/running of N, requests and elapsed time, the most
+  recent changes below it, and a row per task while they fit; redrawn at most 10 times a
+  second. Otherwise (a pipe, a file, TERM=dumb): one line per change or retry; with more
+  than 50 tasks, a summary line every 5 seconds instead. No colour when NO_COLOR is set.";
 
 /// Wait on long-running remote tasks (Narada, Runware, Dari, VESSL) from a shell.
 #[derive(Debug, Parser)]
-#[command(name = "poller", version, about, after_help = AFTER_HELP)]
+#[command(
+    name = "poller",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("POLLER_COMMIT"), ")"),
+    about,
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
-    /// Log what happens at this level on stderr (error, warn, info, debug, trace).
+    /// Log what happens at this level on stderr.
     #[arg(long, global = true, value_name = "LEVEL")]
-    pub log: Option<String>,
+    pub log: Option<LogLevel>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The levels `--log` takes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,7 +90,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fetch the status of one task once and print it (exit 0 when fetched, 5 when not).
+    /// Fetch the status of one task once and print it; the exit code follows the task's state.
     #[command(after_help = AFTER_HELP)]
     Status {
         /// The provider (see `poller providers`).
@@ -53,12 +99,11 @@ pub enum Command {
         task_id: String,
         #[command(flatten)]
         connection: ConnectionArgs,
-        /// Print the status as one JSON object.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        format: FormatArgs,
     },
     /// Wait for one or more tasks to end (concurrently, batched where the provider can).
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = format!("{WAIT_HELP}\n\n{AFTER_HELP}"))]
     Wait(WaitArgs),
     /// Run every provider against the embedded simulator: no account, no network.
     Demo {
@@ -66,35 +111,105 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Print a shell completion script: poller completions bash > /etc/bash_completion.d/poller
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// The provider (see `poller providers`).
     pub provider: String,
-    /// The tasks' ids.
-    #[arg(required = true)]
+    /// The tasks' ids; `-` reads ids from stdin, one per line (blank lines and # comments
+    /// are skipped).
     pub task_ids: Vec<String>,
+    /// Read ids from FILE, one per line (blank lines and # comments skipped; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ids_file: Vec<PathBuf>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub policy: PolicyArgs,
-    /// Print one JSON object per task on stdout, one per line, as each finishes.
-    #[arg(long)]
+    #[command(flatten)]
+    pub output: WaitOutput,
+}
+
+/// How results are printed (shared by `status` and `wait`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct FormatArgs {
+    /// human: a line per task; json: one JSON object per task per line; id: the id of each
+    /// task that met the condition; output: the output of each such task, as compact JSON
+    /// (for `| jq`).
+    #[arg(long, short = 'o', value_name = "FORMAT", value_enum, default_value_t)]
+    pub output: Format,
+    /// Same as -o json.
+    #[arg(long, conflicts_with = "output")]
     pub json: bool,
+}
+
+impl FormatArgs {
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.output }
+    }
+}
+
+/// What goes on stdout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Id,
+    Output,
+}
+
+/// What `wait` (and anything that waits, such as `submit --wait`) prints and when it stops.
+#[derive(Debug, Args, Default, Clone)]
+pub struct WaitOutput {
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The condition to wait for: succeeded (every task succeeded; exit 1 if one failed),
+    /// final (every task ended, however: a remote failure exits 0), running (every task has
+    /// left the queue), any-final (one task ended: exit with its code, stop waiting on the
+    /// rest).
+    #[arg(long, value_enum, value_name = "CONDITION", default_value_t)]
+    pub until: Until,
+    /// Stop as soon as one task fails (any non-zero code); the rest are abandoned.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Keep waiting on the other tasks when several fail with the same permanent error (by
+    /// default the wait stops after 3, exit 5: a wrong key fails every task alike).
+    #[arg(long, conflicts_with = "fail_fast")]
+    pub keep_going: bool,
+}
+
+/// `--until`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Until {
+    #[default]
+    Succeeded,
+    Final,
+    Running,
+    AnyFinal,
 }
 
 #[derive(Debug, Args, Default)]
 pub struct ConnectionArgs {
-    /// The API's base URL (default: the provider's; VESSL has none: give your service's URL).
+    /// The API's base URL (else POLLER_BASE_URL, else NARADA_BASE_URL … VESSL_BASE_URL, else
+    /// the provider's; VESSL has none: give your service's URL).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// The API key (else POLLER_API_KEY, else the provider's own variable).
+    /// The API key (else --api-key-file, POLLER_API_KEY, or the provider's own variable).
     #[arg(long, value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Read the API key from FILE (its first line).
+    #[arg(long, value_name = "FILE", conflicts_with = "api_key")]
+    pub api_key_file: Option<PathBuf>,
     /// A provider parameter, named as in the vendor's docs (repeatable):
     /// --param org_id=my-org --param endpoint_name=contact_form
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
@@ -109,10 +224,12 @@ pub struct ConnectionArgs {
 
 #[derive(Debug, Args, Default)]
 pub struct PolicyArgs {
-    /// The first delay between polls (500ms, 5s, 2m). Replaces the provider's schedule.
+    /// The first delay between polls (500ms, 5s, 2m; at least 100ms). Replaces the
+    /// provider's schedule.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub interval: Option<Duration>,
-    /// The longest delay between polls. Replaces the provider's schedule.
+    /// The longest delay between polls (at least --interval). Replaces the provider's
+    /// schedule.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub max_interval: Option<Duration>,
     /// Multiply the delay by FACTOR after each poll (1 = fixed). Replaces the provider's schedule.
@@ -124,8 +241,8 @@ pub struct PolicyArgs {
     /// Give up after this long (replaces the provider's default deadline).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
-    /// Give up after this many polls of a task.
-    #[arg(long, value_name = "N")]
+    /// Give up after this many polls of a task (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_attempts: Option<u32>,
     /// Stop (exit 4) as soon as a task needs input, instead of waiting for it to go on.
     #[arg(long)]

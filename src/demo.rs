@@ -1,8 +1,11 @@
 //! `poller demo`: every provider against the embedded simulator, with live progress and a
 //! summary table. The demo checks itself: it exits 0 only if every task ended as scripted.
 
-use crate::progress::ProgressView;
-use crate::report::{compact, describe, exit_code};
+use crate::cli::Until;
+use crate::counting::{Counts, counting};
+use crate::out::Stdout;
+use crate::progress::{FRAME_EVERY, ProgressView, RowSpec};
+use crate::report::{Verdict, compact, describe};
 use futures::StreamExt;
 use poller_core::{
     BoxPolicy, ConfigError, DynSource, Exponential, OutcomeKind, PollPolicyExt, Report,
@@ -13,6 +16,7 @@ use poller_sim::{
 };
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn ms(n: u64) -> Duration {
@@ -154,18 +158,46 @@ fn source(sim: &Simulator, name: &str) -> Result<DynSource, ConfigError> {
     provider(name)?.build_source(config)
 }
 
-/// Runs the demo; returns the exit code.
+/// Runs the demo; returns the exit code (0 also when stdout closes early: nothing is wrong).
 pub async fn run(quiet: bool) -> Result<u8, Box<dyn std::error::Error>> {
     let sim = Simulator::start().await?;
     script(&sim);
-    println!(
+    let mut out = Stdout::default();
+    let code = match show(&sim, quiet, &mut out).await {
+        Ok(code) => code,
+        Err(Stop::Closed) => 0,
+        Err(Stop::Config(e)) => return Err(e.into()),
+    };
+    sim.shutdown().await;
+    Ok(code)
+}
+
+enum Stop {
+    Closed,
+    Config(ConfigError),
+}
+
+impl From<crate::out::Closed> for Stop {
+    fn from(_: crate::out::Closed) -> Self {
+        Stop::Closed
+    }
+}
+
+impl From<ConfigError> for Stop {
+    fn from(e: ConfigError) -> Self {
+        Stop::Config(e)
+    }
+}
+
+async fn show(sim: &Simulator, quiet: bool, out: &mut Stdout) -> Result<u8, Stop> {
+    out.line(&format!(
         "poller demo: the simulator is serving Narada, Runware, Dari and VESSL at {}",
         sim.base_url()
-    );
-    println!(
+    ))?;
+    out.line(&format!(
         "waiting on {} tasks with one tracker (Runware's two tasks share each request)\n",
         TASKS.len()
-    );
+    ))?;
 
     // The vendors' schedules take seconds to minutes; the demo's tasks take seconds, so it
     // polls every 250 ms growing to 1 s, Retry-After honoured, for at most 30 s.
@@ -175,51 +207,85 @@ pub async fn run(quiet: bool) -> Result<u8, Box<dyn std::error::Error>> {
             .honor_retry_after()
             .boxed()
     };
-    let mut tracker = Tracker::new().emit_changes(true);
+    let mut tracker = Tracker::new().emit_changes(true).emit_retries(true);
     let mut ids = HashMap::new();
+    let mut counts: HashMap<&str, Arc<Counts>> = HashMap::new();
     for name in ["narada", "runware", "dari", "vessl"] {
-        let id = tracker.add_source_with(source(&sim, name)?, policy(), SourceOptions::default());
+        let (src, c) = counting(source(sim, name)?);
+        let id = tracker.add_source_with(src, policy(), SourceOptions::default());
         ids.insert(name, id);
+        counts.insert(name, c);
     }
     for t in TASKS {
         tracker.track(ids[t.provider], t.id);
     }
     let label =
         |provider: &str, task: &str| format!("{provider:<8} {}", &task[..task.len().min(22)]);
-    let labels: Vec<_> = TASKS.iter().map(|t| label(t.provider, t.id)).collect();
-    let provider_of: HashMap<_, _> = ids.iter().map(|(name, id)| (*id, *name)).collect();
-    let mut view = ProgressView::new(quiet, &labels);
+    let specs = TASKS
+        .iter()
+        .map(|t| RowSpec {
+            label: label(t.provider, t.id),
+            task_id: t.id.to_string(),
+            counts: counts[t.provider].clone(),
+        })
+        .collect();
+    let row_of: HashMap<&str, usize> = TASKS.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+    let mut view = ProgressView::new(quiet, "demo", specs);
     let mut reports: HashMap<String, Report> = HashMap::new();
-    while let Some(event) = tracker.next().await {
+    let mut ticker = tokio::time::interval(FRAME_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let ticks = view.wants_ticks();
+    loop {
+        let event = tokio::select! {
+            event = tracker.next() => event,
+            _ = ticker.tick(), if ticks => {
+                view.tick();
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
         match event {
             TrackerEvent::Changed {
-                source,
+                task_id, status, ..
+            } => view.changed(row_of[task_id.as_str()], describe(&status)),
+            TrackerEvent::Retrying {
                 task_id,
-                status,
+                error,
                 attempts,
-            } => {
-                view.changed(&label(provider_of[&source], &task_id), &status, attempts);
-            }
-            TrackerEvent::Finished { source, report } => {
-                view.finished(&label(provider_of[&source], &report.task_id), &report);
+                retry_in,
+                ..
+            } => view.retrying(
+                row_of[task_id.as_str()],
+                crate::report::retry_text(&error, retry_in, attempts),
+            ),
+            TrackerEvent::Finished { report, .. } => {
+                let ok = report.outcome.kind() == TASKS[row_of[report.task_id.as_str()]].expect;
+                view.finished(
+                    row_of[report.task_id.as_str()],
+                    ok,
+                    format!("{} · {} request(s)", report.outcome, report.attempts),
+                );
                 reports.insert(report.task_id.clone(), report);
             }
             _ => {}
         }
     }
+    view.finish();
     let requests = sim.requests();
-    sim.shutdown().await;
 
-    println!();
-    println!(
+    out.line("")?;
+    out.line(&format!(
         "{:<8} {:<38} {:<32} {:<10} {:<12} {:>4} {:>7}  result",
         "provider", "task", "scenario", "outcome", "status", "reqs", "time"
-    );
+    ))?;
     let mut all_as_expected = true;
     for t in TASKS {
         let Some(r) = reports.get(t.id) else {
             all_as_expected = false;
-            println!("{:<8} {:<38} {:<32} MISSING", t.provider, t.id, t.what);
+            out.line(&format!(
+                "{:<8} {:<38} {:<32} MISSING",
+                t.provider, t.id, t.what
+            ))?;
             continue;
         };
         let ok = r.outcome.kind() == t.expect;
@@ -237,7 +303,7 @@ pub async fn run(quiet: bool) -> Result<u8, Box<dyn std::error::Error>> {
                 .unwrap_or_else(|| describe(s)),
             None => r.outcome.to_string(),
         };
-        println!(
+        out.line(&format!(
             "{:<8} {:<38} {:<32} {:<10} {:<12} {:>4} {:>6.1}s  {}{}",
             t.provider,
             t.id,
@@ -248,7 +314,7 @@ pub async fn run(quiet: bool) -> Result<u8, Box<dyn std::error::Error>> {
             r.elapsed.as_secs_f64(),
             result,
             if ok { "" } else { "   <- NOT AS SCRIPTED" },
-        );
+        ))?;
     }
     let runware_posts = requests.iter().filter(|r| r.uri.starts_with("/v1")).count();
     let faults: Vec<String> = requests
@@ -256,28 +322,28 @@ pub async fn run(quiet: bool) -> Result<u8, Box<dyn std::error::Error>> {
         .filter(|r| r.fault.is_some())
         .filter_map(|r| r.status.map(|s| s.to_string()))
         .collect();
-    println!(
+    out.line(&format!(
         "\n{} HTTP requests in all; Runware's two tasks took {} POSTs between them (batched);",
         requests.len(),
         runware_posts
-    );
-    println!(
+    ))?;
+    out.line(&format!(
         "the simulator injected {} transient fault(s) (HTTP {}), all retried.",
         faults.len(),
         faults.join(", ")
-    );
+    ))?;
     let worst = reports
         .values()
-        .map(|r| exit_code(r.outcome.kind()))
+        .map(|r| Verdict::Ended(r.outcome.kind()).exit_code(Until::Succeeded))
         .max()
         .unwrap_or(0);
     if all_as_expected {
-        println!(
+        out.line(&format!(
             "every task ended as scripted (a script's exit code for these outcomes would be {worst})."
-        );
+        ))?;
         Ok(0)
     } else {
-        println!("some tasks did not end as scripted.");
+        out.line("some tasks did not end as scripted.")?;
         Ok(1)
     }
 }

@@ -1,15 +1,50 @@
-//! Turning policy options into a policy.
+//! Turning policy options into a policy, refusing what cannot work.
 
 use crate::cli::PolicyArgs;
-use poller_core::{BoxPolicy, Exponential, PollPolicyExt, Provider};
+use crate::error::CliError;
+use poller_core::{BoxPolicy, DEFAULT_MIN_GAP, Exponential, PollPolicyExt, Provider};
 use std::time::Duration;
+
+fn ms(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+/// Refuses delays below the poll loop's floor and a longest delay shorter than the first.
+pub fn check(args: &PolicyArgs) -> Result<(), CliError> {
+    for (flag, value) in [
+        ("--interval", args.interval),
+        ("--max-interval", args.max_interval),
+    ] {
+        if let Some(d) = value.filter(|d| *d < DEFAULT_MIN_GAP) {
+            return Err(CliError::Usage(format!(
+                "{flag} {} is below the minimum gap between polls ({}): it would flood the API",
+                ms(d),
+                ms(DEFAULT_MIN_GAP)
+            )));
+        }
+    }
+    if let (Some(first), Some(max)) = (args.interval, args.max_interval) {
+        if max < first {
+            return Err(CliError::Usage(format!(
+                "--max-interval {} is shorter than --interval {}: the longest delay must be at least the first",
+                ms(max),
+                ms(first)
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// The provider's default policy, with the options applied on top:
 /// `--interval`/`--max-interval`/`--backoff` replace its schedule, `--timeout` its deadline.
-pub fn build_policy(provider: &Provider, args: &PolicyArgs) -> BoxPolicy {
+pub fn build_policy(provider: &Provider, args: &PolicyArgs) -> Result<BoxPolicy, CliError> {
+    check(args)?;
     let schedule =
         if args.interval.is_some() || args.max_interval.is_some() || args.backoff.is_some() {
-            let interval = args.interval.unwrap_or(Duration::from_secs(1));
+            let interval = args
+                .interval
+                .unwrap_or(Duration::from_secs(1))
+                .min(args.max_interval.unwrap_or(Duration::MAX));
             let factor = args.backoff.unwrap_or(if args.max_interval.is_some() {
                 2.0
             } else {
@@ -37,5 +72,5 @@ pub fn build_policy(provider: &Provider, args: &PolicyArgs) -> BoxPolicy {
     if args.stop_on_input {
         policy = policy.stop_on_input().boxed();
     }
-    policy.honor_retry_after().boxed()
+    Ok(policy.honor_retry_after().boxed())
 }

@@ -1,7 +1,11 @@
-//! What the CLI prints about a finished task, and the exit code it leads to.
+//! What the CLI prints about a task, and the exit code it leads to: one JSON shape and one
+//! human line for `status` and `wait` alike.
 
-use poller_core::{FetchError, Outcome, OutcomeKind, Report, Status};
+use crate::cli::Until;
+use crate::sanitize::sanitize;
+use poller_core::{FetchError, Outcome, OutcomeKind, Phase, Report, Status};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// Exit codes; with several tasks the highest applies.
 pub mod code {
@@ -12,16 +16,76 @@ pub mod code {
     pub const NEEDS_INPUT: u8 = 4;
     pub const FETCH_ERROR: u8 = 5;
     pub const INTERRUPTED: u8 = 130;
+    pub const TERMINATED: u8 = 143;
 }
 
-/// The exit code for one outcome.
-pub fn exit_code(kind: OutcomeKind) -> u8 {
-    match kind {
-        OutcomeKind::Succeeded => code::OK,
-        OutcomeKind::Failed | OutcomeKind::Cancelled => code::FAILED,
-        OutcomeKind::GaveUp => code::GAVE_UP,
-        OutcomeKind::NeedsInput => code::NEEDS_INPUT,
-        _ => code::FETCH_ERROR,
+/// How a task stands when the CLI reports it: a finished wait's outcome, or one of the
+/// CLI's own (the task had not ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The wait ended with this outcome.
+    Ended(OutcomeKind),
+    /// The task has not ended (a `status` of a running task, `--until running`).
+    InProgress,
+    /// Ctrl-C or SIGTERM came first.
+    Interrupted,
+    /// The command stopped waiting on it (`--fail-fast`, `--until any-final`, repeated errors).
+    Abandoned,
+}
+
+impl Verdict {
+    /// The `outcome` member.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ended(kind) => kind.as_str(),
+            Verdict::InProgress => "in_progress",
+            Verdict::Interrupted => "interrupted",
+            Verdict::Abandoned => "abandoned",
+        }
+    }
+
+    /// The exit code this verdict earns under `until` (abandoned and interrupted tasks earn
+    /// none: the reason they were left decides the code).
+    pub fn exit_code(self, until: Until) -> u8 {
+        match self {
+            Verdict::Ended(OutcomeKind::Succeeded) | Verdict::InProgress => code::OK,
+            Verdict::Ended(OutcomeKind::Failed | OutcomeKind::Cancelled) => {
+                if until == Until::Final {
+                    code::OK
+                } else {
+                    code::FAILED
+                }
+            }
+            Verdict::Ended(OutcomeKind::GaveUp) => code::GAVE_UP,
+            Verdict::Ended(OutcomeKind::NeedsInput) => code::NEEDS_INPUT,
+            Verdict::Ended(_) => code::FETCH_ERROR,
+            Verdict::Interrupted | Verdict::Abandoned => code::OK,
+        }
+    }
+
+    /// Whether the task met the condition (what `-o id` and `-o output` print).
+    pub fn met(self, until: Until) -> bool {
+        matches!(self, Verdict::Ended(_) | Verdict::InProgress) && self.exit_code(until) == code::OK
+    }
+}
+
+/// The verdict of one fetched status (`poller status`), following wait's codes: a final
+/// phase as the wait would end, needs input as with `--stop-on-input`, otherwise in progress.
+pub fn status_verdict(status: &Status) -> Verdict {
+    match status.phase {
+        Phase::Succeeded => Verdict::Ended(OutcomeKind::Succeeded),
+        Phase::Failed => Verdict::Ended(OutcomeKind::Failed),
+        Phase::Cancelled => Verdict::Ended(OutcomeKind::Cancelled),
+        Phase::NeedsInput => Verdict::Ended(OutcomeKind::NeedsInput),
+        _ => Verdict::InProgress,
+    }
+}
+
+/// `status`'s exit code: as a wait would end (a task not ended yet: 3, like `--timeout 0`).
+pub fn status_exit_code(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::InProgress => code::GAVE_UP,
+        v => v.exit_code(Until::Succeeded),
     }
 }
 
@@ -39,43 +103,135 @@ pub fn fetch_error_code(e: &FetchError) -> String {
     }
 }
 
-/// The `error` member: the remote error, the fetch error, or why the wait gave up.
-fn error_json(outcome: &Outcome) -> Value {
-    match outcome {
-        Outcome::FetchFailed { error, .. } => {
-            json!({"code": fetch_error_code(error), "message": error.to_string()})
-        }
-        Outcome::GaveUp { reason, .. } => {
-            let code = match reason {
-                poller_core::StopReason::Deadline => "deadline",
-                poller_core::StopReason::Attempts => "max_attempts",
-                _ => "gave_up",
-            };
-            json!({"code": code, "message": reason.to_string()})
-        }
-        other => match other.last_status().and_then(|s| s.error.as_ref()) {
-            Some(e) => json!({"code": e.code, "message": e.message}),
-            None => Value::Null,
-        },
-    }
+/// A fetch error as `{code, message}`.
+pub fn fetch_error_json(e: &FetchError) -> Value {
+    json!({"code": fetch_error_code(e), "message": e.to_string()})
 }
 
-/// One finished task as the JSON object documented in README and `--help`.
-pub fn task_json(provider: &str, report: &Report) -> Value {
-    let last: Option<&Status> = report.outcome.last_status();
-    json!({
-        "provider": provider,
-        "task_id": report.task_id,
-        "outcome": report.outcome.kind().as_str(),
-        "phase": last.map(|s| s.phase.as_str()),
-        "status": last.map(|s| s.raw_status.as_str()),
-        "output": last.and_then(|s| s.output.clone()),
-        "error": error_json(&report.outcome),
-        "progress": last.and_then(|s| s.progress.as_ref()).map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
-        "details": last.map(|s| &s.details),
-        "attempts": report.attempts,
-        "elapsed_ms": report.elapsed.as_millis() as u64,
-    })
+/// Everything the CLI knows about one task when it reports it.
+pub struct TaskReport<'a> {
+    pub provider: &'a str,
+    pub task_id: &'a str,
+    pub verdict: Verdict,
+    /// The last status seen.
+    pub last: Option<&'a Status>,
+    /// The wait's outcome, when it ended.
+    pub outcome: Option<&'a Outcome>,
+    /// The last failed fetch, when the last fetch failed (or the wait gave up after one).
+    pub last_error: Option<&'a FetchError>,
+    pub attempts: u32,
+    pub elapsed: Duration,
+}
+
+impl<'a> TaskReport<'a> {
+    /// The report of a finished wait; `last_error` is the last failed fetch the CLI saw.
+    pub fn finished(
+        provider: &'a str,
+        report: &'a Report,
+        last_error: Option<&'a FetchError>,
+    ) -> Self {
+        TaskReport {
+            provider,
+            task_id: &report.task_id,
+            verdict: Verdict::Ended(report.outcome.kind()),
+            last: report.outcome.last_status(),
+            outcome: Some(&report.outcome),
+            last_error,
+            attempts: report.attempts,
+            elapsed: report.elapsed,
+        }
+    }
+
+    /// The `error` member: the remote error, the fetch error, or why the wait gave up (with
+    /// the last fetch error as its cause).
+    fn error_json(&self) -> Value {
+        match self.outcome {
+            Some(Outcome::FetchFailed { error, .. }) => fetch_error_json(error),
+            Some(Outcome::GaveUp { reason, .. }) => {
+                let code = match reason {
+                    poller_core::StopReason::Deadline => "deadline",
+                    poller_core::StopReason::Attempts => "max_attempts",
+                    _ => "gave_up",
+                };
+                let mut e = json!({"code": code, "message": reason.to_string()});
+                if let Some(cause) = self.last_error {
+                    e["cause"] = fetch_error_json(cause);
+                }
+                e
+            }
+            _ => match self.last.and_then(|s| s.error.as_ref()) {
+                Some(e) => json!({"code": e.code, "message": e.message}),
+                None => match (self.verdict, self.last_error) {
+                    (Verdict::Interrupted | Verdict::Abandoned, Some(e)) => fetch_error_json(e),
+                    _ => Value::Null,
+                },
+            },
+        }
+    }
+
+    /// The JSON object documented in README and `--help`.
+    pub fn json(&self) -> Value {
+        let last = self.last;
+        json!({
+            "provider": self.provider,
+            "task_id": self.task_id,
+            "outcome": self.verdict.as_str(),
+            "phase": last.map(|s| s.phase.as_str()),
+            "status": last.map(|s| s.raw_status.as_str()),
+            "output": last.and_then(|s| s.output.clone()),
+            "error": self.error_json(),
+            "progress": last.and_then(|s| s.progress.as_ref()).map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
+            "details": last.map(|s| &s.details),
+            "attempts": self.attempts,
+            "elapsed_ms": self.elapsed.as_millis() as u64,
+        })
+    }
+
+    /// The human lines: a summary, then the error and output (never cut inside a URL).
+    pub fn human(&self) -> String {
+        let mark = match self.verdict {
+            Verdict::Ended(OutcomeKind::Succeeded) => "ok  ",
+            Verdict::Ended(OutcomeKind::NeedsInput) | Verdict::InProgress => "wait",
+            Verdict::Interrupted | Verdict::Abandoned => "stop",
+            _ => "FAIL",
+        };
+        let what = match (self.outcome, self.verdict) {
+            (Some(outcome), _) => outcome.to_string(),
+            (None, Verdict::InProgress) => match self.last {
+                Some(s) => describe(s),
+                None => "no status yet".into(),
+            },
+            (None, v) => match self.last {
+                Some(s) => format!("{} while {}", v.as_str(), describe(s)),
+                None => format!("{} before any status", v.as_str()),
+            },
+        };
+        let mut line = format!(
+            "{mark} {} {}: {what} after {} request(s) in {}",
+            self.provider,
+            sanitize(self.task_id),
+            self.attempts,
+            humantime::format_duration(round_ms(self.elapsed)),
+        );
+        if let (Some(Outcome::GaveUp { .. }), Some(cause)) = (self.outcome, self.last_error) {
+            line.push_str(&format!("; last error: {cause}"));
+        }
+        let mut text = sanitize(&line);
+        // The remote error, unless the summary (a failure's) already says it.
+        if let Some(e) = self.last.and_then(|s| s.error.as_ref()) {
+            let shown = sanitize(&e.to_string());
+            if !text.contains(&shown) {
+                text.push_str(&format!("\n     error: {shown}"));
+            }
+        }
+        if let Some(out) = self.last.and_then(|s| s.output.as_ref()) {
+            text.push_str(&format!("\n     output: {}", sanitize(&compact(out, 300))));
+            for url in urls_in(out, 300) {
+                text.push_str(&format!("\n     url: {}", sanitize(&url)));
+            }
+        }
+        text
+    }
 }
 
 /// A one-line description of a status, for progress and summaries.
@@ -103,26 +259,45 @@ pub fn compact(value: &Value, max: usize) -> String {
     }
 }
 
-/// The human summary line of a finished task.
-pub fn human_line(provider: &str, report: &Report) -> String {
-    let mark = match report.outcome.kind() {
-        OutcomeKind::Succeeded => "ok  ",
-        OutcomeKind::NeedsInput => "wait",
-        _ => "FAIL",
-    };
-    let mut line = format!(
-        "{mark} {provider} {}: {} after {} request(s) in {}",
-        report.task_id,
-        report.outcome,
-        report.attempts,
-        humantime::format_duration(round_ms(report.elapsed)),
-    );
-    if let Some(out) = report.outcome.last_status().and_then(|s| s.output.as_ref()) {
-        line.push_str(&format!("\n     output: {}", compact(out, 200)));
+/// The URLs in `value`'s strings when its compact form is longer than `max` (so that cutting
+/// it loses none of them).
+fn urls_in(value: &Value, max: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    if value.to_string().chars().count() <= max {
+        return found;
     }
-    line
+    fn walk(v: &Value, found: &mut Vec<String>) {
+        match v {
+            Value::String(s) => {
+                for word in s.split_whitespace() {
+                    if word.starts_with("https://") || word.starts_with("http://") {
+                        found.push(word.to_string());
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, found)),
+            Value::Object(map) => map.values().for_each(|i| walk(i, found)),
+            _ => {}
+        }
+    }
+    walk(value, &mut found);
+    found
 }
 
-fn round_ms(d: std::time::Duration) -> std::time::Duration {
-    std::time::Duration::from_millis(d.as_millis() as u64)
+fn round_ms(d: Duration) -> Duration {
+    Duration::from_millis(d.as_millis() as u64)
+}
+
+/// "HTTP 503, retrying in 4s (attempt 3)".
+pub fn retry_text(error: &FetchError, retry_in: Duration, attempts: u32) -> String {
+    let what = match error {
+        FetchError::Http { status, .. } => format!("HTTP {status}"),
+        other => other.to_string(),
+    };
+    format!(
+        "{what}, retrying in {} (attempt {attempts})",
+        humantime::format_duration(Duration::from_millis(
+            retry_in.as_millis().div_ceil(100) as u64 * 100
+        ))
+    )
 }

@@ -27,14 +27,19 @@ fn entries_carry_their_documented_defaults() {
     let dari = provider("dari").unwrap();
     assert_eq!(dari.default_base_url, Some("https://agent.usedari.com"));
     assert_eq!(dari.key_env, "DARI_API_KEY");
-    let params: Vec<(&str, &str)> = dari.params.iter().map(|p| (p.name, p.doc)).collect();
+    let params: Vec<(&str, Option<&str>)> =
+        dari.params.iter().map(|p| (p.name, p.default)).collect();
     assert_eq!(
         params,
         [
-            ("org_id", "Organization ID"),
-            ("endpoint_name", "Portal endpoint name")
+            ("org_id", None),
+            ("endpoint_name", None),
+            // The vendor's current docs: jobs are created and report waiting_for_input there.
+            ("revision", Some("jobs"))
         ]
     );
+    assert_eq!(dari.params[0].doc, "Organization ID");
+    assert_eq!(dari.params[1].doc, "Portal endpoint name");
 
     let vessl = provider("vessl").unwrap();
     assert_eq!(vessl.default_base_url, None);
@@ -127,7 +132,27 @@ fn unknown_parameter() {
     );
     assert_eq!(
         err.to_string(),
-        "unknown parameter `job_id`; this provider takes: org_id, endpoint_name"
+        "unknown parameter `job_id`; this provider takes: org_id, endpoint_name, revision"
+    );
+}
+
+#[test]
+fn dari_revision_is_checked() {
+    let dari = |revision: &str| {
+        provider("dari").unwrap().build_source(
+            SourceConfig::new()
+                .api_key("key")
+                .param("org_id", "my-org")
+                .param("endpoint_name", "contact_form")
+                .param("revision", revision),
+        )
+    };
+    assert!(dari("jobs").is_ok());
+    assert!(dari("task").is_ok());
+    let err = dari("v3").map(drop).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "parameter `revision` is \"v3\"; use jobs or task"
     );
 }
 

@@ -37,10 +37,13 @@ pub enum ErrorClass {
 #[non_exhaustive]
 pub enum FetchError {
     /// The server answered with a non-success HTTP status.
-    #[error("HTTP {status}: {excerpt}")]
+    #[error("HTTP {status}{}: {excerpt}", url.as_ref().map(|u| format!(" for {u}")).unwrap_or_default())]
     Http {
         /// The HTTP status code.
         status: u16,
+        /// The URL that was asked, without its query (set by the HTTP client on a 404, so that
+        /// a wrong base URL does not read like an unknown task id).
+        url: Option<String>,
         /// The start of the response body (at most [`EXCERPT_LIMIT`] bytes).
         excerpt: String,
         /// The server's `Retry-After`, if it sent one.
@@ -99,6 +102,7 @@ impl FetchError {
     pub fn http(status: u16, body: &[u8]) -> Self {
         FetchError::Http {
             status,
+            url: None,
             excerpt: excerpt(body),
             retry_after: None,
         }
@@ -165,6 +169,20 @@ impl FetchError {
     pub fn with_retry_after(mut self, after: Duration) -> Self {
         if let FetchError::Http { retry_after, .. } = &mut self {
             *retry_after = Some(after);
+        }
+        self
+    }
+
+    /// Names the URL that was asked on an [`Http`](FetchError::Http) error (without its query:
+    /// keep credentials out of it); no effect on other variants.
+    ///
+    /// ```
+    /// let e = poller_core::FetchError::http(404, b"not found").with_url("https://api.example.com/v2/x");
+    /// assert_eq!(e.to_string(), "HTTP 404 for https://api.example.com/v2/x: not found");
+    /// ```
+    pub fn with_url(mut self, asked: impl Into<String>) -> Self {
+        if let FetchError::Http { url, .. } = &mut self {
+            *url = Some(asked.into());
         }
         self
     }
@@ -263,10 +281,12 @@ impl FetchError {
         match self {
             FetchError::Http {
                 status,
+                url,
                 excerpt,
                 retry_after,
             } => FetchError::Http {
                 status,
+                url: url.map(clean),
                 excerpt: clean(excerpt),
                 retry_after,
             },

@@ -24,7 +24,7 @@ use std::time::Duration;
 ///         default_base_url: Some("https://api.example.com"),
 ///         base_url_hint: "https://api.example.com",
 ///         key_env: "EXAMPLE_API_KEY",
-///         params: &[Param { name: "org_id", doc: "Organization ID" }],
+///         params: &[Param::required("org_id", "Organization ID")],
 ///         default_policy: || Fixed::secs(5).boxed(),
 ///         default_timeout: std::time::Duration::from_secs(600),
 ///         policy_summary: "every 5 s, up to 10 minutes",
@@ -50,7 +50,7 @@ pub struct Provider {
     pub base_url_hint: &'static str,
     /// The environment variable the vendor's tools read the key from.
     pub key_env: &'static str,
-    /// The named parameters the provider needs, all required.
+    /// The named parameters the provider takes: required, unless they have a default.
     pub params: &'static [Param],
     /// The vendor's recommended polling schedule, without its overall time limit (that is
     /// `default_timeout`); [`Provider::policy`] combines the two.
@@ -66,7 +66,7 @@ pub struct Provider {
 /// A named parameter of a provider.
 ///
 /// ```
-/// let p = poller_core::Param { name: "org_id", doc: "Organization ID" };
+/// let p = poller_core::Param { name: "org_id", doc: "Organization ID", default: None };
 /// assert_eq!(p.name, "org_id");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,20 +75,52 @@ pub struct Param {
     pub name: &'static str,
     /// What it is.
     pub doc: &'static str,
+    /// The value used when none is given; `None` makes the parameter required.
+    pub default: Option<&'static str>,
+}
+
+impl Param {
+    /// A parameter that must be given.
+    ///
+    /// ```
+    /// const P: poller_core::Param = poller_core::Param::required("org_id", "Organization ID");
+    /// assert_eq!(P.default, None);
+    /// ```
+    pub const fn required(name: &'static str, doc: &'static str) -> Self {
+        Param {
+            name,
+            doc,
+            default: None,
+        }
+    }
+
+    /// A parameter that [`Provider::build_source`] sets to `default` when it is not given.
+    ///
+    /// ```
+    /// const P: poller_core::Param = poller_core::Param::optional("revision", "API revision", "v2");
+    /// assert_eq!(P.default, Some("v2"));
+    /// ```
+    pub const fn optional(name: &'static str, doc: &'static str, default: &'static str) -> Self {
+        Param {
+            name,
+            doc,
+            default: Some(default),
+        }
+    }
 }
 
 inventory::collect!(Provider);
 
 impl Provider {
-    /// Checks `config` against this provider (every parameter present, none unknown, a key,
-    /// a base URL) and builds the source.
+    /// Checks `config` against this provider (every required parameter present, none unknown,
+    /// a key, a base URL), fills in the defaults of optional parameters, and builds the source.
     ///
     /// ```
     /// # use poller_core::{ConfigError, DynSource, Fixed, Param, PollPolicyExt, Provider, SourceConfig};
     /// # fn build(_: SourceConfig) -> Result<DynSource, ConfigError> { Err(ConfigError::Other("x".into())) }
     /// static P: Provider = Provider {
     ///     name: "p", summary: "", docs_url: "", default_base_url: None, base_url_hint: "https://<host>",
-    ///     key_env: "P_KEY", params: &[Param { name: "org_id", doc: "Organization ID" }],
+    ///     key_env: "P_KEY", params: &[Param::required("org_id", "Organization ID")],
     ///     default_policy: || Fixed::secs(1).boxed(), default_timeout: std::time::Duration::from_secs(60),
     ///     policy_summary: "", build,
     /// };
@@ -108,10 +140,17 @@ impl Provider {
         }
         for p in self.params {
             if config.params.get(p.name).is_none_or(|v| v.is_empty()) {
-                return Err(ConfigError::MissingParam {
-                    name: p.name.into(),
-                    doc: p.doc.into(),
-                });
+                match p.default {
+                    Some(value) => {
+                        config.params.insert(p.name.to_string(), value.to_string());
+                    }
+                    None => {
+                        return Err(ConfigError::MissingParam {
+                            name: p.name.into(),
+                            doc: p.doc.into(),
+                        });
+                    }
+                }
             }
         }
         if config.api_key.as_ref().is_none_or(|k| k.is_empty()) {

@@ -294,3 +294,57 @@ async fn zero_delays_are_dispatched_at_once_and_the_stream_still_yields() {
     handle.abort();
     assert!(handle.await.unwrap_err().is_cancelled());
 }
+
+#[tokio::test(start_paused = true)]
+async fn retries_are_reported_with_the_error_and_the_delay_when_asked() {
+    use poller_core::{ErrorPolicy, Exponential, FetchError};
+    let script = || {
+        ScriptedSource::<()>::new("flaky")
+            .then_error(FetchError::http(503, b"busy"))
+            .then_error(FetchError::http(503, b"busy"))
+            .then_status(Status::new(Phase::Succeeded, "ok"))
+    };
+    let errors = ErrorPolicy::new(5, Exponential::new(secs(2), 2.0, secs(60)));
+    let mut tracker = Tracker::<()>::new().emit_retries(true).error_policy(errors);
+    let s = tracker.add_source(script(), Fixed::secs(1));
+    tracker.track(s, "t1");
+    let start = Instant::now();
+    let mut log = vec![];
+    while let Some(event) = tracker.next().await {
+        match event {
+            TrackerEvent::Retrying {
+                task_id,
+                error,
+                attempts,
+                retry_in,
+                ..
+            } => log.push(format!(
+                "{task_id} {error} attempt {attempts} retry in {retry_in:?} @{:?}",
+                start.elapsed()
+            )),
+            TrackerEvent::Finished { report, .. } => log.push(format!(
+                "{} {} @{:?}",
+                report.task_id,
+                report.outcome.kind(),
+                start.elapsed()
+            )),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        log,
+        [
+            "t1 HTTP 503: busy attempt 1 retry in 2s @0ns",
+            "t1 HTTP 503: busy attempt 2 retry in 4s @2s",
+            "t1 succeeded @6s",
+        ]
+    );
+
+    // Not asked: no such event.
+    let mut tracker = Tracker::<()>::new().error_policy(errors);
+    let s = tracker.add_source(script(), Fixed::secs(1));
+    tracker.track(s, "t1");
+    while let Some(event) = tracker.next().await {
+        assert!(matches!(event, TrackerEvent::Finished { .. }), "{event:?}");
+    }
+}

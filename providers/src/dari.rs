@@ -35,8 +35,10 @@
 //! [`FetchError::Http`] errors whose excerpt shows the detail.
 //!
 //! The newer revision of the API serves the same body at `/jobs/{org_id}/{endpoint_name}/status`;
-//! [`Dari::jobs_source`] polls that path ([`DariJobsStatus`]). The registry entry uses the
-//! documented `/task/` path.
+//! [`Dari::jobs_source`] polls that path ([`DariJobsStatus`]). The registry entry takes the
+//! optional parameter `revision`: `jobs` (the default: the vendor's current docs create jobs at
+//! `/jobs/…/start` and only that path reports `waiting_for_input`, so `--stop-on-input` can fire)
+//! or `task` (the older `/task/` path, which shows a job waiting for input as `paused`).
 //!
 //! # Default policy
 //!
@@ -85,11 +87,18 @@ pub const PARAMS: &[Param] = &[
     Param {
         name: "org_id",
         doc: "Organization ID",
+        default: None,
     },
     Param {
         name: "endpoint_name",
         doc: "Portal endpoint name",
+        default: None,
     },
+    Param::optional(
+        "revision",
+        "API revision: jobs (/jobs/…, the current docs) or task (the older /task/…)",
+        "jobs",
+    ),
 ];
 /// [`default_policy`] in words.
 pub const POLICY_SUMMARY: &str = "at once, then 2 s growing x1.5 to 30 s; at most 30 min (Dari documents no advice: browser-agent jobs of seconds to minutes)";
@@ -394,11 +403,16 @@ fn build(config: SourceConfig) -> Result<DynSource, ConfigError> {
     let parts = common::parts(config, KEY_ENV, Some(DEFAULT_BASE_URL), DEFAULT_BASE_URL)?;
     let org_id = common::param(&parts.params, PARAMS[0].name, PARAMS[0].doc)?;
     let endpoint_name = common::param(&parts.params, PARAMS[1].name, PARAMS[1].doc)?;
-    let source = Dari::new(parts.key.clone(), org_id, endpoint_name)
+    let dari = Dari::new(parts.key.clone(), org_id, endpoint_name)
         .base_url(parts.base_url.clone())
-        .http(parts.http.clone())
-        .source()?;
-    Ok(Arc::new(JsonSource::new(source)))
+        .http(parts.http.clone());
+    match parts.params.get(PARAMS[2].name).map(String::as_str) {
+        Some("jobs") | None => Ok(Arc::new(JsonSource::new(dari.jobs_source()?))),
+        Some("task") => Ok(Arc::new(JsonSource::new(dari.source()?))),
+        Some(other) => Err(ConfigError::Other(format!(
+            "parameter `revision` is {other:?}; use jobs or task"
+        ))),
+    }
 }
 
 poller_core::inventory::submit! {

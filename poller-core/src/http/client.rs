@@ -179,7 +179,8 @@ impl HttpClient {
     /// A 2xx answer is returned; anything else becomes a [`FetchError`]: non-2xx as
     /// [`FetchError::Http`] with a body excerpt and any `Retry-After`, timeouts as
     /// [`FetchError::Timeout`], connection failures and bodies cut short as
-    /// [`FetchError::Connection`], oversized bodies as [`FetchError::BodyTooLarge`]. Error
+    /// [`FetchError::Connection`], oversized bodies as [`FetchError::BodyTooLarge`]. A 404
+    /// names the URL asked (scheme, host and path), so that a wrong base URL shows. Error
     /// messages never include the URL's query or any header.
     ///
     /// ```no_run
@@ -230,6 +231,15 @@ impl HttpClient {
         let answered = |e: FetchError| (e, Delivery::Answered);
         let cut = |e: FetchError| (e, Delivery::MaybeSent);
         let status = response.status().as_u16();
+        // Named on a 404 only: scheme, host and path, never the query or credentials.
+        let asked = (status == 404).then(|| {
+            let mut url = response.url().clone();
+            url.set_query(None);
+            url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        });
         let headers = response.headers().clone();
         let retry_after = headers
             .get(RETRY_AFTER)
@@ -263,6 +273,9 @@ impl HttpClient {
         let body = body.freeze();
         if !(200..300).contains(&status) {
             let mut err = FetchError::http(status, &body);
+            if let Some(url) = asked {
+                err = err.with_url(url);
+            }
             if let Some(r) = retry_after {
                 err = err.with_retry_after(r);
             }

@@ -109,6 +109,20 @@ pub enum TrackerEvent<O = serde_json::Value> {
         /// How it ended.
         report: Report<O>,
     },
+    /// A fetch failed and the task will be asked about again (only with
+    /// [`emit_retries`](Tracker::emit_retries)): the trouble a user should see while it lasts.
+    Retrying {
+        /// The task's source.
+        source: SourceId,
+        /// The task's id.
+        task_id: String,
+        /// What went wrong.
+        error: FetchError,
+        /// Fetches made for this task so far, this failed one included.
+        attempts: u32,
+        /// When the next fetch goes out.
+        retry_in: Duration,
+    },
 }
 
 /// A cheap handle for adding tasks to a running [`Tracker`] from anywhere.
@@ -197,7 +211,7 @@ struct Answer<O> {
 ///
 /// # Default
 /// 64 requests in flight, batches of up to 100, fetch timeout 120 s, [`ErrorPolicy::default`],
-/// no change events.
+/// no change or retry events.
 ///
 /// ```
 /// use futures::StreamExt;
@@ -241,6 +255,7 @@ pub struct Tracker<O = serde_json::Value> {
     fetch_timeout: Option<Duration>,
     errors: ErrorPolicy,
     emit_changes: bool,
+    emit_retries: bool,
 }
 
 impl<O> fmt::Debug for Tracker<O> {
@@ -286,6 +301,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             fetch_timeout: Some(Duration::from_secs(120)),
             errors: ErrorPolicy::default(),
             emit_changes: false,
+            emit_retries: false,
         }
     }
 
@@ -336,6 +352,16 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
     /// ```
     pub fn emit_changes(mut self, yes: bool) -> Self {
         self.emit_changes = yes;
+        self
+    }
+
+    /// Also yields [`TrackerEvent::Retrying`] for every failed fetch that will be retried.
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().emit_retries(true);
+    /// ```
+    pub fn emit_retries(mut self, yes: bool) -> Self {
+        self.emit_retries = yes;
         self
     }
 
@@ -463,8 +489,8 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         self.in_flight.len()
     }
 
-    /// Decides the task's next poll: into the timer queue, or finished.
-    fn schedule(&mut self, key: usize, now: Instant) {
+    /// Decides the task's next poll: into the timer queue (returning the delay), or finished.
+    fn schedule(&mut self, key: usize, now: Instant) -> Option<Duration> {
         let task = &mut self.tasks[key];
         let policy = &self.sources[task.source.0 as usize].policy;
         match task.core.next_delay(policy, &self.errors, now) {
@@ -472,11 +498,14 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             // timer wheel's next 1 ms tick).
             Ok(delay) if delay.is_zero() => {
                 self.sources[task.source.0 as usize].ready.push_back(key);
+                Some(delay)
             }
             Ok(delay) => {
                 // The timer queue holds about two years and panics beyond; a `Retry-After` of
                 // centuries, under a policy without a deadline, must not take the tracker down.
-                self.timers.insert(key, delay.min(MAX_DELAY));
+                let delay = delay.min(MAX_DELAY);
+                self.timers.insert(key, delay);
+                Some(delay)
             }
             Err(outcome) => {
                 let mut task = self.tasks.remove(key);
@@ -486,6 +515,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                     source: task.source,
                     report,
                 });
+                None
             }
         }
     }
@@ -496,6 +526,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             let task = &mut self.tasks[key];
             task.core.attempt += 1;
             log_fetch(task.core.attempt, &result);
+            let error = match &result {
+                Err(e) if self.emit_retries => Some(e.clone()),
+                _ => None,
+            };
             let policy = &self.sources[answer.source.0 as usize].policy;
             match task.core.record(result, policy, now) {
                 Recorded::Final(outcome) => {
@@ -521,7 +555,19 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                             attempts: task.core.attempt,
                         });
                     }
-                    self.schedule(key, now);
+                    let core = &self.tasks[key].core;
+                    let task_id = error.as_ref().map(|_| core.task_id.clone());
+                    let attempts = core.attempt;
+                    let next = self.schedule(key, now);
+                    if let (Some(error), Some(task_id), Some(retry_in)) = (error, task_id, next) {
+                        self.events.push_back(TrackerEvent::Retrying {
+                            source: answer.source,
+                            task_id,
+                            error,
+                            attempts,
+                            retry_in,
+                        });
+                    }
                 }
             }
         }

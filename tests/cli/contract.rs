@@ -1,102 +1,11 @@
-//! End-to-end tests of the `poller` binary against the simulator over loopback: the exit
-//! codes, the JSON shape, where keys come from, parameters, several ids, bad input. The keys
-//! used here are distinctive strings, and no output of any run may contain one.
+//! The contract scripts rely on: exit codes, the JSON shape, where keys come from,
+//! parameters, several ids, bad input, Ctrl-C, help.
 
-use poller_sim::{Fault, FaultPlan, Keys, RunwareTask, Script, Simulator, TaskKey};
+use crate::helpers::*;
+use poller_sim::{Fault, FaultPlan, RunwareTask, Script, TaskKey};
 use serde_json::{Value, json};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-const NARADA_KEY: &str = "sk-narada-5ecret-7f3a";
-const RUNWARE_KEY: &str = "sk-runware-5ecret-9b1c";
-const DARI_KEY: &str = "sk-dari-5ecret-2d4e";
-const VESSL_KEY: &str = "sk-vessl-5ecret-6a8f";
-const ALL_KEYS: [&str; 4] = [NARADA_KEY, RUNWARE_KEY, DARI_KEY, VESSL_KEY];
-const KEY_VARS: [&str; 5] = [
-    "POLLER_API_KEY",
-    "NARADA_API_KEY",
-    "RUNWARE_API_KEY",
-    "DARI_API_KEY",
-    "VESSL_API_TOKEN",
-];
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-async fn sim() -> Simulator {
-    let keys = Keys {
-        narada: NARADA_KEY.into(),
-        runware: RUNWARE_KEY.into(),
-        dari: DARI_KEY.into(),
-        vessl: VESSL_KEY.into(),
-        ..Keys::default()
-    };
-    Simulator::builder()
-        .keys(keys)
-        .start()
-        .await
-        .expect("simulator starts")
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json_lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-            .collect()
-    }
-}
-
-/// Runs the binary with `args` and `env` (no key variables inherited), off the runtime so the
-/// simulator keeps serving, and checks that no key leaked into its output.
-async fn poller(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poller"));
-    cmd.args(args).stdin(Stdio::null());
-    for var in KEY_VARS {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out: Output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    for key in ALL_KEYS {
-        assert!(
-            !run.stdout.contains(key) && !run.stderr.contains(key),
-            "key leaked: {}{}",
-            run.stdout,
-            run.stderr
-        );
-    }
-    run
-}
-
-/// Arguments, environment, and what the error message must say.
-type UsageCase = (
-    &'static [&'static str],
-    &'static [(&'static str, &'static str)],
-    &'static str,
-);
-
-const FAST: [&str; 4] = ["--interval", "50ms", "--timeout", "20s"];
-
-fn args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
-    head.iter().chain(tail).copied().collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_succeeds_with_exit_0_and_the_documented_json_shape() {
@@ -200,7 +109,7 @@ async fn timeout_gives_up_with_exit_3_and_the_last_status() {
             "--base-url",
             &sim.narada_base_url(),
             "--interval",
-            "50ms",
+            "100ms",
             "--timeout",
             "400ms",
             "--json",
@@ -235,7 +144,7 @@ async fn max_attempts_gives_up_with_exit_3() {
             "--base-url",
             &sim.narada_base_url(),
             "--interval",
-            "10ms",
+            "100ms",
             "--max-attempts",
             "3",
             "--json",
@@ -468,11 +377,24 @@ async fn params_and_each_key_variable_reach_the_api() {
     let run = poller(&dari_args, &[("DARI_API_KEY", DARI_KEY)]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json_lines()[0]["output"], json!({"ok": true}));
+    // The vendor's current revision by default; `revision=task` selects the older path.
     let req = &sim.requests()[0];
     assert_eq!(
         req.uri,
+        format!("/jobs/{org}/contact_form/status?job_id={job}")
+    );
+    sim.clear_requests();
+    let run = poller(
+        &args(&dari_args, &["--param", "revision=task"]),
+        &[("DARI_API_KEY", DARI_KEY)],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        sim.requests()[0].uri,
         format!("/task/{org}/contact_form/status?job_id={job}")
     );
+    let req = &sim.requests()[0];
     assert!(
         req.headers
             .iter()
@@ -601,10 +523,13 @@ async fn status_fetches_once_and_providers_lists_all_four() {
         &[("NARADA_API_KEY", NARADA_KEY)],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Not ended yet: exit 3, as `wait --timeout 0` would; the same JSON shape as wait's.
+    assert_eq!(run.code, 3, "{}", run.stderr);
     let v: Value = serde_json::from_str(run.stdout.trim()).unwrap();
     assert_eq!(v["phase"], "running");
-    assert_eq!(v["raw_status"], "pending");
+    assert_eq!(v["status"], "pending");
+    assert_eq!(v["outcome"], "in_progress");
+    assert_eq!(v["attempts"], 1);
     assert_eq!(sim.request_count(), 1);
 
     let run = poller(&["providers", "--json"], &[]).await;
@@ -620,7 +545,8 @@ async fn status_fetches_once_and_providers_lists_all_four() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(params, ["org_id", "endpoint_name"]);
+    assert_eq!(params, ["org_id", "endpoint_name", "revision"]);
+    assert_eq!(dari["params"][2]["default"], "jobs");
     assert!(
         list.iter()
             .all(|p| p["default_timeout_ms"].as_u64().unwrap() > 0
