@@ -53,11 +53,17 @@ impl<O> TaskCore<O> {
     }
 
     /// The delay before the next fetch, or the outcome when there is to be none.
+    ///
+    /// The loop's own guarantees apply on top of the policy: once the policy's
+    /// [`deadline`](PollPolicy::deadline) has passed the wait gives up whatever `decide`
+    /// answers, a delay never sleeps past the deadline (so the last poll lands on it), and
+    /// after the first fetch no delay is shorter than `min_gap`.
     #[allow(clippy::result_large_err)] // the Err is the final outcome, returned once
     pub(crate) fn next_delay<P: PollPolicy + ?Sized>(
         &mut self,
         policy: &P,
         errors: &ErrorPolicy,
+        min_gap: Duration,
         now: Instant,
     ) -> Result<Duration, Outcome<O>> {
         let elapsed = self.elapsed(now);
@@ -84,6 +90,10 @@ impl<O> TaskCore<O> {
             },
             None => Duration::ZERO,
         };
+        let remaining = policy.deadline().map(|limit| limit.saturating_sub(elapsed));
+        if remaining.is_some_and(|r| r.is_zero()) {
+            return Err(self.give_up(StopReason::Deadline));
+        }
         match policy.decide(&obs) {
             Decision::Stop(StopReason::NeedsInput)
                 if self
@@ -95,17 +105,22 @@ impl<O> TaskCore<O> {
                     *self.last.take().expect("checked above"),
                 ))
             }
-            Decision::Stop(reason) => Err(Outcome::GaveUp {
-                reason,
-                last: self.last.take().map(|b| *b),
-            }),
+            Decision::Stop(reason) => Err(self.give_up(reason)),
             Decision::PollAfter(d) => {
-                let d = d.max(error_delay);
-                Ok(match policy.deadline() {
-                    Some(limit) => d.min(limit.saturating_sub(elapsed)),
-                    None => d,
-                })
+                let mut d = d.max(error_delay);
+                if self.attempt > 0 {
+                    d = d.max(min_gap);
+                }
+                Ok(remaining.map_or(d, |r| d.min(r)))
             }
+        }
+    }
+
+    fn give_up(&mut self, reason: StopReason) -> Outcome<O> {
+        Outcome::GaveUp {
+            reason,
+            last: self.last.take().map(|b| *b),
+            last_error: self.last_error.take().map(|b| *b),
         }
     }
 

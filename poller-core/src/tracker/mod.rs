@@ -195,9 +195,13 @@ struct Answer<O> {
 ///
 /// The stream ends when no task is left and no [`TrackerHandle`] is alive.
 ///
+/// - **No hot loops.** As for [`Poller`](crate::Poller): a task gives up once its policy's
+///   deadline has passed (after a last poll on it), and two fetches of one task are at least
+///   the minimum gap ([`min_gap`](Tracker::min_gap)) apart, whatever the policy answers.
+///
 /// # Default
 /// 64 requests in flight, batches of up to 100, fetch timeout 120 s, [`ErrorPolicy::default`],
-/// no change events.
+/// minimum gap [`DEFAULT_MIN_GAP`](crate::DEFAULT_MIN_GAP) (100 ms), no change events.
 ///
 /// ```
 /// use futures::StreamExt;
@@ -241,6 +245,7 @@ pub struct Tracker<O = serde_json::Value> {
     fetch_timeout: Option<Duration>,
     errors: ErrorPolicy,
     emit_changes: bool,
+    min_gap: Duration,
 }
 
 impl<O> fmt::Debug for Tracker<O> {
@@ -286,6 +291,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             fetch_timeout: Some(Duration::from_secs(120)),
             errors: ErrorPolicy::default(),
             emit_changes: false,
+            min_gap: crate::DEFAULT_MIN_GAP,
         }
     }
 
@@ -326,6 +332,21 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
     /// ```
     pub fn fetch_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.fetch_timeout = timeout;
+        self
+    }
+
+    /// Sets the shortest gap between two fetches of one task, whatever its policy asks for
+    /// (the first fetch may still be immediate), as [`Poller::with_min_gap`](crate::Poller::with_min_gap)
+    /// does for one wait.
+    ///
+    /// # Default
+    /// [`DEFAULT_MIN_GAP`](crate::DEFAULT_MIN_GAP) (100 ms).
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().min_gap(std::time::Duration::from_secs(1));
+    /// ```
+    pub fn min_gap(mut self, gap: Duration) -> Self {
+        self.min_gap = gap;
         self
     }
 
@@ -467,7 +488,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
     fn schedule(&mut self, key: usize, now: Instant) {
         let task = &mut self.tasks[key];
         let policy = &self.sources[task.source.0 as usize].policy;
-        match task.core.next_delay(policy, &self.errors, now) {
+        match task
+            .core
+            .next_delay(policy, &self.errors, self.min_gap, now)
+        {
             // Due now: straight to the ready queue (a zero-delay timer would wait for the
             // timer wheel's next 1 ms tick).
             Ok(delay) if delay.is_zero() => {
