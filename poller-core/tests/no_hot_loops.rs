@@ -36,20 +36,52 @@ impl PollPolicy for Eager {
     }
 }
 
-/// Tracks one task of `src` under `policy`, returning its report.
-async fn track_one<P: PollPolicy + 'static>(
-    src: Arc<ScriptedSource<()>>,
-    policy: P,
-    tracker: Tracker<()>,
-) -> Report<()> {
-    let mut tracker = tracker;
-    let id = tracker.add_source_with(src, BoxPolicy::new(policy), SourceOptions::default());
-    tracker.track(id, "t");
-    loop {
-        match tracker.next().await {
-            Some(TrackerEvent::Finished { report, .. }) => return report,
-            Some(_) => {}
-            None => panic!("the tracker ended without a report"),
+/// The two loops: one wait, and a tracker with one task.
+const DRIVERS: [Driver; 2] = [Driver::Poller, Driver::Tracker];
+
+#[derive(Debug, Clone, Copy)]
+enum Driver {
+    Poller,
+    Tracker,
+}
+
+impl Driver {
+    /// Waits on one task of `src` under `policy` (with `min_gap` when given), returning its
+    /// report.
+    async fn run<P: PollPolicy + 'static>(
+        self,
+        src: &Arc<ScriptedSource<()>>,
+        policy: P,
+        min_gap: Option<Duration>,
+    ) -> Report<()> {
+        src.start_clock();
+        match self {
+            Driver::Poller => {
+                let mut poller = Poller::from_arcs(src.clone(), Arc::new(policy));
+                if let Some(gap) = min_gap {
+                    poller = poller.with_min_gap(gap);
+                }
+                poller.wait("t").await
+            }
+            Driver::Tracker => {
+                let mut tracker = Tracker::new();
+                if let Some(gap) = min_gap {
+                    tracker = tracker.min_gap(gap);
+                }
+                let id = tracker.add_source_with(
+                    src.clone(),
+                    BoxPolicy::new(policy),
+                    SourceOptions::default(),
+                );
+                tracker.track(id, "t");
+                loop {
+                    match tracker.next().await {
+                        Some(TrackerEvent::Finished { report, .. }) => return report,
+                        Some(_) => {}
+                        None => panic!("the tracker ended without a report"),
+                    }
+                }
+            }
         }
     }
 }
@@ -80,84 +112,44 @@ fn assert_gave_up_at_deadline(report: &Report<()>, src: &ScriptedSource<()>, dea
 }
 
 #[tokio::test(start_paused = true)]
-async fn poller_a_policy_always_answering_now_stops_at_its_deadline() {
-    let src = Arc::new(ScriptedSource::new("s").then_status(running()));
-    src.start_clock();
-    let policy = Eager {
-        deadline: Some(Duration::from_secs(10)),
+async fn a_policy_always_answering_now_stops_at_its_deadline() {
+    for driver in DRIVERS {
+        let src = Arc::new(ScriptedSource::new("s").then_status(running()));
+        let policy = Eager {
+            deadline: Some(Duration::from_secs(10)),
+        };
+        let report = driver.run(&src, policy, None).await;
+        assert_gave_up_at_deadline(&report, &src, Duration::from_secs(10));
+        // One fetch at once, then one every 100 ms (the default gap) up to 10 s: 101 in all.
+        assert_eq!(src.fetch_times(), spaced(101, ms(100)), "{driver:?}");
+        assert_eq!(report.attempts, 101);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_policy_always_answering_now_is_paced_by_the_min_gap() {
+    let finishing_after = |n| {
+        Arc::new(
+            ScriptedSource::new("s")
+                .then_status_times(running(), n)
+                .then_status(Status::new(Phase::Succeeded, "done")),
+        )
     };
-    let report = Poller::from_arcs(src.clone(), Arc::new(policy))
-        .wait("t")
-        .await;
-    assert_gave_up_at_deadline(&report, &src, Duration::from_secs(10));
-    // One fetch at once, then one every 100 ms (the default gap) up to 10 s: 101 in all.
-    assert_eq!(src.fetch_times(), spaced(101, ms(100)));
-    assert_eq!(report.attempts, 101);
-}
+    for driver in DRIVERS {
+        let src = finishing_after(30);
+        let report = driver.run(&src, Eager { deadline: None }, None).await;
+        assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
+        let expected = spaced(31, poller_core::DEFAULT_MIN_GAP);
+        assert_eq!(src.fetch_times(), expected, "{driver:?}");
 
-#[tokio::test(start_paused = true)]
-async fn poller_a_policy_always_answering_now_is_paced_by_the_min_gap() {
-    let src = Arc::new(
-        ScriptedSource::new("s")
-            .then_status_times(running(), 30)
-            .then_status(Status::new(Phase::Succeeded, "done")),
-    );
-    src.start_clock();
-    let report = Poller::from_arcs(src.clone(), Arc::new(Eager { deadline: None }))
-        .wait("t")
-        .await;
-    assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
-    assert_eq!(src.fetch_times(), spaced(31, poller_core::DEFAULT_MIN_GAP));
-
-    // A gap of one's own.
-    let src = Arc::new(
-        ScriptedSource::new("s")
-            .then_status_times(running(), 5)
-            .then_status(Status::new(Phase::Succeeded, "done")),
-    );
-    src.start_clock();
-    let report = Poller::from_arcs(src.clone(), Arc::new(Eager { deadline: None }))
-        .with_min_gap(Duration::from_secs(2))
-        .wait("t")
-        .await;
-    assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
-    assert_eq!(src.fetch_times(), spaced(6, Duration::from_secs(2)));
-}
-
-#[tokio::test(start_paused = true)]
-async fn tracker_a_policy_always_answering_now_stops_at_its_deadline() {
-    let src = Arc::new(ScriptedSource::new("s").then_status(running()));
-    src.start_clock();
-    let policy = Eager {
-        deadline: Some(Duration::from_secs(10)),
-    };
-    let report = track_one(src.clone(), policy, Tracker::new()).await;
-    assert_gave_up_at_deadline(&report, &src, Duration::from_secs(10));
-    assert_eq!(src.fetch_times(), spaced(101, ms(100)));
-}
-
-#[tokio::test(start_paused = true)]
-async fn tracker_a_policy_always_answering_now_is_paced_by_the_min_gap() {
-    let src = Arc::new(
-        ScriptedSource::new("s")
-            .then_status_times(running(), 30)
-            .then_status(Status::new(Phase::Succeeded, "done")),
-    );
-    src.start_clock();
-    let report = track_one(src.clone(), Eager { deadline: None }, Tracker::new()).await;
-    assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
-    assert_eq!(src.fetch_times(), spaced(31, poller_core::DEFAULT_MIN_GAP));
-
-    let src = Arc::new(
-        ScriptedSource::new("s")
-            .then_status_times(running(), 5)
-            .then_status(Status::new(Phase::Succeeded, "done")),
-    );
-    src.start_clock();
-    let tracker = Tracker::new().min_gap(Duration::from_secs(2));
-    let report = track_one(src.clone(), Eager { deadline: None }, tracker).await;
-    assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
-    assert_eq!(src.fetch_times(), spaced(6, Duration::from_secs(2)));
+        // A gap of one's own.
+        let src = finishing_after(5);
+        let gap = Some(Duration::from_secs(2));
+        let report = driver.run(&src, Eager { deadline: None }, gap).await;
+        assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
+        let expected = spaced(6, Duration::from_secs(2));
+        assert_eq!(src.fetch_times(), expected, "{driver:?}");
+    }
 }
 
 /// `Adaptive` over `recommended_policy()` (6 h deadline), taught by 20 tasks of 1 to 20 minutes.
@@ -180,20 +172,17 @@ const SIX_HOURS: Duration = Duration::from_secs(6 * 3600);
 /// and again (200,000 fetches without the clock moving). Now it ends at 6 h.
 #[tokio::test(start_paused = true)]
 async fn a_learned_adaptive_policy_ends_at_the_deadline_with_a_bounded_fetch_count() {
-    let src = Arc::new(ScriptedSource::new("s").then_status(running()));
-    src.start_clock();
-    let report = Poller::new(src.clone(), learned_adaptive())
-        .wait("seven-hours")
-        .await;
-    assert_gave_up_at_deadline(&report, &src, SIX_HOURS);
-    // From the learned first poll (about a minute) growing ×1.2: a few dozen fetches.
-    assert!(report.attempts < 60, "{} fetches", report.attempts);
-
-    let src = Arc::new(ScriptedSource::new("s").then_status(running()));
-    src.start_clock();
-    let report = track_one(src.clone(), learned_adaptive(), Tracker::new()).await;
-    assert_gave_up_at_deadline(&report, &src, SIX_HOURS);
-    assert!(report.attempts < 60, "{} fetches", report.attempts);
+    for driver in DRIVERS {
+        let src = Arc::new(ScriptedSource::new("s").then_status(running()));
+        let report = driver.run(&src, learned_adaptive(), None).await;
+        assert_gave_up_at_deadline(&report, &src, SIX_HOURS);
+        // From the learned first poll (about a minute) growing ×1.2: a few dozen fetches.
+        assert!(
+            report.attempts < 60,
+            "{driver:?}: {} fetches",
+            report.attempts
+        );
+    }
 }
 
 /// A deadline reached while every fetch fails says why: the outcome carries the last error.
