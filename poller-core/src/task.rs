@@ -90,7 +90,7 @@ impl<O> TaskCore<O> {
             },
             None => Duration::ZERO,
         };
-        let remaining = policy.deadline().map(|limit| limit.saturating_sub(elapsed));
+        let remaining = self.time_left(policy, now);
         if remaining.is_some_and(|r| r.is_zero()) {
             return Err(self.give_up(StopReason::Deadline));
         }
@@ -114,6 +114,16 @@ impl<O> TaskCore<O> {
                 Ok(remaining.map_or(d, |r| d.min(r)))
             }
         }
+    }
+
+    /// The time left before the policy's deadline, if it has one.
+    pub(crate) fn time_left<P: PollPolicy + ?Sized>(
+        &self,
+        policy: &P,
+        now: Instant,
+    ) -> Option<Duration> {
+        let elapsed = self.elapsed(now);
+        policy.deadline().map(|limit| limit.saturating_sub(elapsed))
     }
 
     fn give_up(&mut self, reason: StopReason) -> Outcome<O> {

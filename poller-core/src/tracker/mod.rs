@@ -1,7 +1,9 @@
 //! Many tasks at once: one scheduler, batching, rate limits.
 
+mod batching;
 mod rate_limit;
 
+pub use batching::DEFAULT_BATCH_WINDOW;
 pub use rate_limit::RateLimit;
 
 use crate::poller::log_fetch;
@@ -37,7 +39,8 @@ pub struct SourceId(u32);
 /// Per-source settings of a [`Tracker`].
 ///
 /// # Default
-/// No rate limit; batches as large as the source allows (capped by the tracker's batch size).
+/// No rate limit; batches as large as the source allows (capped by the tracker's batch size);
+/// batch window [`DEFAULT_BATCH_WINDOW`] (100 ms).
 ///
 /// ```
 /// use poller_core::{RateLimit, SourceOptions};
@@ -51,6 +54,8 @@ pub struct SourceOptions {
     pub rate_limit: Option<RateLimit>,
     /// The largest batch for this source (overrides the tracker's batch size).
     pub batch_size: Option<usize>,
+    /// How long a partial batch waits for more tasks to fall due (batch sources only).
+    pub batch_window: Option<Duration>,
 }
 
 impl SourceOptions {
@@ -74,11 +79,32 @@ impl SourceOptions {
         self.batch_size = Some(size.max(1));
         self
     }
+
+    /// Sets the batch window: the polls of a batch source's tasks are aligned to slots of
+    /// this width on the tracker's clock (each waits at most this much longer than its policy
+    /// asked, and never past its deadline), so tasks falling due within one slot go out in
+    /// one request. Zero sends every task when it falls due.
+    ///
+    /// # Default
+    /// [`DEFAULT_BATCH_WINDOW`] (100 ms).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let o = poller_core::SourceOptions::default().batch_window(Duration::from_millis(250));
+    /// assert_eq!(o.batch_window, Some(Duration::from_millis(250)));
+    /// ```
+    pub fn batch_window(mut self, window: Duration) -> Self {
+        self.batch_window = Some(window);
+        self
+    }
 }
 
 /// The longest a [`Tracker`] waits before polling a task again: a year. Longer delays (a
 /// `Retry-After` of years under a policy without a deadline) are cut to it.
 const MAX_DELAY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// The most expired timers taken in one pass of [`Tracker::poll_next`](Stream::poll_next).
+const MAX_EXPIRED: usize = 65_536;
 
 /// What a [`Tracker`] yields.
 ///
@@ -161,6 +187,9 @@ struct SourceEntry<O> {
     policy: BoxPolicy,
     limiter: Option<Limiter>,
     batch: usize,
+    /// The slot width its polls are aligned to ([`SourceOptions::batch_window`]); zero for
+    /// a source that does not batch.
+    window: Duration,
     ready: VecDeque<usize>,
 }
 
@@ -184,7 +213,13 @@ struct Answer<O> {
 /// - **Same decisions as [`Poller`](crate::Poller).** Each task follows its source's
 ///   [`PollPolicy`] and the tracker's [`ErrorPolicy`], exactly as a single wait would.
 /// - **Batching.** When several tasks of a [`BatchStatusSource`](crate::BatchStatusSource)
-///   are due, they go out in one request of up to the batch size.
+///   are due, they go out in one request of up to the batch size. Their polls are aligned to
+///   slots of the source's batch window ([`DEFAULT_BATCH_WINDOW`], 100 ms) on the tracker's
+///   clock, so tasks falling due within one slot go out together; a poll waits at most one
+///   window longer than its policy asked, and never past its deadline. The tasks of a batch
+///   request that failed with a transient error retry together, after the longest of their
+///   retry delays (never past a task's deadline), so that faults do not scatter a batch into
+///   many small requests.
 /// - **Limits.** At most `max_in_flight` requests at once over all sources; an optional
 ///   [`RateLimit`] per source.
 /// - **Memory.** A tracked task costs its id, the last status seen (boxed), its slab entry
@@ -237,7 +272,7 @@ pub struct Tracker<O = serde_json::Value> {
     commands: mpsc::UnboundedReceiver<(SourceId, String)>,
     weak_tx: mpsc::WeakUnboundedSender<(SourceId, String)>,
     commands_closed: bool,
-    rate_wake: Option<Pin<Box<Sleep>>>,
+    wake: Option<Pin<Box<Sleep>>>,
     unscheduled: Vec<usize>,
     cursor: usize,
     max_in_flight: usize,
@@ -246,6 +281,8 @@ pub struct Tracker<O = serde_json::Value> {
     errors: ErrorPolicy,
     emit_changes: bool,
     min_gap: Duration,
+    /// The origin of the batch windows' slots.
+    epoch: Instant,
 }
 
 impl<O> fmt::Debug for Tracker<O> {
@@ -283,7 +320,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             commands: rx,
             weak_tx: tx.downgrade(),
             commands_closed: false,
-            rate_wake: None,
+            wake: None,
             unscheduled: Vec::new(),
             cursor: 0,
             max_in_flight: 64,
@@ -292,6 +329,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             errors: ErrorPolicy::default(),
             emit_changes: false,
             min_gap: crate::DEFAULT_MIN_GAP,
+            epoch: Instant::now(),
         }
     }
 
@@ -404,6 +442,11 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             policy,
             limiter: options.rate_limit.map(|r| r.limiter()),
             batch,
+            window: if batch > 1 {
+                options.batch_window.unwrap_or(DEFAULT_BATCH_WINDOW)
+            } else {
+                Duration::ZERO
+            },
             ready: VecDeque::new(),
         });
         SourceId(u32::try_from(self.sources.len() - 1).expect("fewer than 2^32 sources"))
@@ -486,22 +529,21 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
 
     /// Decides the task's next poll: into the timer queue, or finished.
     fn schedule(&mut self, key: usize, now: Instant) {
+        if let Some(delay) = self.next_delay(key, now) {
+            self.enqueue(key, delay, now);
+        }
+    }
+
+    /// The delay before the task's next poll; `None` when it finished (its event is queued
+    /// and it is no longer tracked).
+    fn next_delay(&mut self, key: usize, now: Instant) -> Option<Duration> {
         let task = &mut self.tasks[key];
         let policy = &self.sources[task.source.0 as usize].policy;
         match task
             .core
             .next_delay(policy, &self.errors, self.min_gap, now)
         {
-            // Due now: straight to the ready queue (a zero-delay timer would wait for the
-            // timer wheel's next 1 ms tick).
-            Ok(delay) if delay.is_zero() => {
-                self.sources[task.source.0 as usize].ready.push_back(key);
-            }
-            Ok(delay) => {
-                // The timer queue holds about two years and panics beyond; a `Retry-After` of
-                // centuries, under a policy without a deadline, must not take the tracker down.
-                self.timers.insert(key, delay.min(MAX_DELAY));
-            }
+            Ok(delay) => Some(delay),
             Err(outcome) => {
                 let mut task = self.tasks.remove(key);
                 let report = task.core.report(outcome, now);
@@ -510,13 +552,34 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                     source: task.source,
                     report,
                 });
+                None
             }
+        }
+    }
+
+    /// Puts the task's next poll `delay` from now (aligned to its source's batch window).
+    fn enqueue(&mut self, key: usize, delay: Duration, now: Instant) {
+        let delay = self.align(key, delay, now);
+        if delay.is_zero() {
+            // Due now: straight to the ready queue (a zero-delay timer would wait for the
+            // timer wheel's next 1 ms tick).
+            let source = self.tasks[key].source.0 as usize;
+            self.sources[source].ready.push_back(key);
+        } else {
+            // The timer queue holds about two years and panics beyond; a `Retry-After` of
+            // centuries, under a policy without a deadline, must not take the tracker down.
+            self.timers.insert(key, delay.min(MAX_DELAY));
         }
     }
 
     fn on_answer(&mut self, answer: Answer<O>) {
         let now = Instant::now();
+        let batched = answer.keys.len() > 1;
+        // The tasks of this batch request that failed with a transient error: they retry
+        // together.
+        let mut retrying = Vec::new();
         for (key, result) in answer.keys.into_iter().zip(answer.results) {
+            let transient = batched && result.as_ref().is_err_and(FetchError::is_transient);
             let task = &mut self.tasks[key];
             task.core.attempt += 1;
             log_fetch(task.core.attempt, &result);
@@ -545,9 +608,16 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                             attempts: task.core.attempt,
                         });
                     }
-                    self.schedule(key, now);
+                    if transient {
+                        retrying.push(key);
+                    } else {
+                        self.schedule(key, now);
+                    }
                 }
             }
+        }
+        if !retrying.is_empty() {
+            self.schedule_together(&retrying, now);
         }
     }
 
@@ -597,10 +667,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             }
         }
         if let Some(at) = earliest_wake {
-            match &mut self.rate_wake {
+            match &mut self.wake {
                 Some(sleep) if sleep.deadline() <= at => {}
                 Some(sleep) => sleep.as_mut().reset(at),
-                None => self.rate_wake = Some(Box::pin(tokio::time::sleep_until(at))),
+                None => self.wake = Some(Box::pin(tokio::time::sleep_until(at))),
             }
         }
         sent
@@ -706,20 +776,33 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
                 }
                 progressed = true;
             }
-            while let Poll::Ready(Some(expired)) = this.timers.poll_expired(cx) {
+            // Every timer due now, before dispatching: left to tokio's cooperative budget, the
+            // queue would yield 128 and a round of batches would split into a full batch
+            // and a partial one. At most `MAX_EXPIRED` per pass keeps the pass bounded.
+            for _ in 0..MAX_EXPIRED {
+                let expired = {
+                    let timers = &mut this.timers;
+                    let poll = std::future::poll_fn(|cx| timers.poll_expired(cx));
+                    std::pin::pin!(tokio::task::unconstrained(poll)).poll(cx)
+                };
+                let Poll::Ready(Some(expired)) = expired else {
+                    break;
+                };
                 let key = expired.into_inner();
                 let source = this.tasks[key].source.0 as usize;
                 this.sources[source].ready.push_back(key);
                 progressed = true;
             }
-            if let Some(sleep) = &mut this.rate_wake {
-                if sleep.as_mut().poll(cx).is_ready() {
-                    this.rate_wake = None;
-                    progressed = true;
-                }
-            }
             if this.dispatch() {
                 progressed = true;
+            }
+            // After dispatch, so that a wake-up it just set (a rate limit, a partial batch
+            // waiting out its window) is registered before this call can return `Pending`.
+            if let Some(sleep) = &mut this.wake {
+                if sleep.as_mut().poll(cx).is_ready() {
+                    this.wake = None;
+                    progressed = true;
+                }
             }
             while let Poll::Ready(Some(answer)) = this.in_flight.poll_next_unpin(cx) {
                 this.on_answer(answer);
