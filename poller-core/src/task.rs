@@ -29,6 +29,8 @@ pub(crate) struct TaskCore<O> {
     last_error: Option<Box<FetchError>>,
     /// When the task was last seen not final (from the start of the wait).
     running_at: Option<Duration>,
+    /// When the last fetch's answer came (from the start of the wait).
+    fetched_at: Option<Duration>,
     salt: u64,
 }
 
@@ -44,6 +46,7 @@ impl<O> TaskCore<O> {
             last: None,
             last_error: None,
             running_at: None,
+            fetched_at: None,
             salt: h.finish(),
         }
     }
@@ -116,6 +119,13 @@ impl<O> TaskCore<O> {
         }
     }
 
+    /// The earliest instant the next fetch may start: `min_gap` after the last fetch's answer,
+    /// or any time before the first fetch.
+    pub(crate) fn next_fetch_allowed(&self, min_gap: Duration) -> Option<Instant> {
+        self.fetched_at
+            .and_then(|at| self.start.checked_add(at)?.checked_add(min_gap))
+    }
+
     /// The time left before the policy's deadline, if it has one.
     pub(crate) fn time_left<P: PollPolicy + ?Sized>(
         &self,
@@ -142,6 +152,7 @@ impl<O> TaskCore<O> {
         policy: &P,
         now: Instant,
     ) -> Recorded<O> {
+        self.fetched_at = Some(self.elapsed(now));
         match result {
             Ok(status) => {
                 self.consecutive_errors = 0;

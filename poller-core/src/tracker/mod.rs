@@ -1,6 +1,8 @@
 //! Many tasks at once: one scheduler, batching, rate limits.
 
 mod batching;
+mod index;
+mod poll_now;
 mod rate_limit;
 
 pub use batching::DEFAULT_BATCH_WINDOW;
@@ -12,6 +14,7 @@ use crate::{BoxPolicy, ErrorPolicy, FetchError, PollPolicy, Report, Status, Stat
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, Stream, StreamExt};
+use index::TaskIndex;
 use rate_limit::Limiter;
 use slab::Slab;
 use std::collections::VecDeque;
@@ -22,7 +25,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
-use tokio_util::time::DelayQueue;
+use tokio_util::time::{DelayQueue, delay_queue};
 
 /// Identifies a source added to a [`Tracker`].
 ///
@@ -147,7 +150,7 @@ pub enum TrackerEvent<O = serde_json::Value> {
 /// assert!(handle.track(s, "task-1"));
 /// ```
 pub struct TrackerHandle<O> {
-    tx: mpsc::UnboundedSender<(SourceId, String)>,
+    tx: mpsc::UnboundedSender<Command>,
     _output: std::marker::PhantomData<fn() -> O>,
 }
 
@@ -178,8 +181,48 @@ impl<O> TrackerHandle<O> {
     /// assert!(!h.track(s, "late"));
     /// ```
     pub fn track(&self, source: SourceId, task_id: impl Into<String>) -> bool {
-        self.tx.send((source, task_id.into())).is_ok()
+        self.tx.send(Command::Track(source, task_id.into())).is_ok()
     }
+
+    /// Asks the tracker to poll `task_id` of `source` now, for example because a webhook said
+    /// it changed: see [`Tracker::poll_now`]. A no-op for a task that is not tracked (unknown
+    /// or already finished). Returns `false` when the tracker is gone.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use poller_core::{Fixed, Phase, Status, Tracker, testing::ScriptedSource};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(
+    ///     ScriptedSource::new("s")
+    ///         .then_status(Status::new(Phase::Running, "running"))
+    ///         .then_status(Status::new(Phase::Succeeded, "done")),
+    ///     Fixed::secs(3600),
+    /// );
+    /// t.track(s, "job");
+    /// let h = t.handle();
+    /// tokio::spawn(async move {
+    ///     tokio::time::sleep(Duration::from_secs(5)).await;
+    ///     assert!(h.poll_now(s, "job")); // the webhook arrived
+    /// });
+    /// let start = tokio::time::Instant::now();
+    /// let _finished = t.next().await.unwrap();
+    /// assert_eq!(start.elapsed(), Duration::from_secs(5)); // not an hour
+    /// # }
+    /// ```
+    pub fn poll_now(&self, source: SourceId, task_id: impl Into<String>) -> bool {
+        self.tx
+            .send(Command::PollNow(source, task_id.into()))
+            .is_ok()
+    }
+}
+
+/// What a [`TrackerHandle`] asks of its tracker.
+enum Command {
+    Track(SourceId, String),
+    PollNow(SourceId, String),
 }
 
 struct SourceEntry<O> {
@@ -196,6 +239,8 @@ struct SourceEntry<O> {
 struct Tracked<O> {
     core: TaskCore<O>,
     source: SourceId,
+    /// The task's entry in the timer queue, while it waits there.
+    timer: Option<delay_queue::Key>,
 }
 
 struct Answer<O> {
@@ -266,11 +311,12 @@ struct Answer<O> {
 pub struct Tracker<O = serde_json::Value> {
     sources: Vec<SourceEntry<O>>,
     tasks: Slab<Tracked<O>>,
+    index: TaskIndex,
     timers: DelayQueue<usize>,
     in_flight: FuturesUnordered<BoxFuture<'static, Answer<O>>>,
     events: VecDeque<TrackerEvent<O>>,
-    commands: mpsc::UnboundedReceiver<(SourceId, String)>,
-    weak_tx: mpsc::WeakUnboundedSender<(SourceId, String)>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    weak_tx: mpsc::WeakUnboundedSender<Command>,
     commands_closed: bool,
     wake: Option<Pin<Box<Sleep>>>,
     unscheduled: Vec<usize>,
@@ -314,6 +360,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         Tracker {
             sources: Vec::new(),
             tasks: Slab::new(),
+            index: TaskIndex::default(),
             timers: DelayQueue::new(),
             in_flight: FuturesUnordered::new(),
             events: VecDeque::new(),
@@ -470,7 +517,16 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             "unknown source {source:?}"
         );
         let core = TaskCore::new(task_id.into(), Instant::now());
-        let key = self.tasks.insert(Tracked { core, source });
+        let key = self.tasks.insert(Tracked {
+            core,
+            source,
+            timer: None,
+        });
+        let tasks = &self.tasks;
+        self.index
+            .insert(key, source, &tasks[key].core.task_id, |k| {
+                (tasks[k].source, tasks[k].core.task_id.as_str())
+            });
         // Scheduled on the next poll, so that tracking works outside a runtime too.
         self.unscheduled.push(key);
     }
@@ -545,7 +601,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         {
             Ok(delay) => Some(delay),
             Err(outcome) => {
-                let mut task = self.tasks.remove(key);
+                let mut task = self.remove_task(key);
                 let report = task.core.report(outcome, now);
                 tracing::debug!(task_id = %report.task_id, outcome = %report.outcome.kind(), attempts = report.attempts, "task finished");
                 self.events.push_back(TrackerEvent::Finished {
@@ -568,8 +624,16 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         } else {
             // The timer queue holds about two years and panics beyond; a `Retry-After` of
             // centuries, under a policy without a deadline, must not take the tracker down.
-            self.timers.insert(key, delay.min(MAX_DELAY));
+            let timer = self.timers.insert(key, delay.min(MAX_DELAY));
+            self.tasks[key].timer = Some(timer);
         }
+    }
+
+    /// Stops tracking the task at `key`, returning it.
+    fn remove_task(&mut self, key: usize) -> Tracked<O> {
+        let task = self.tasks.remove(key);
+        self.index.remove(key, task.source, &task.core.task_id);
+        task
     }
 
     fn on_answer(&mut self, answer: Answer<O>) {
@@ -586,7 +650,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             let policy = &self.sources[answer.source.0 as usize].policy;
             match task.core.record(result, policy, now) {
                 Recorded::Final(outcome) => {
-                    let mut task = self.tasks.remove(key);
+                    let mut task = self.remove_task(key);
                     let report = task.core.report(outcome, now);
                     self.events.push_back(TrackerEvent::Finished {
                         source: answer.source,
@@ -757,8 +821,12 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
             if !this.commands_closed {
                 loop {
                     match this.commands.poll_recv(cx) {
-                        Poll::Ready(Some((source, id))) => {
+                        Poll::Ready(Some(Command::Track(source, id))) => {
                             this.track(source, id);
+                            progressed = true;
+                        }
+                        Poll::Ready(Some(Command::PollNow(source, id))) => {
+                            this.poll_now(source, &id);
                             progressed = true;
                         }
                         Poll::Ready(None) => {
@@ -789,6 +857,7 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
                     break;
                 };
                 let key = expired.into_inner();
+                this.tasks[key].timer = None;
                 let source = this.tasks[key].source.0 as usize;
                 this.sources[source].ready.push_back(key);
                 progressed = true;
