@@ -70,10 +70,7 @@ impl<O> TaskCore<O> {
         now: Instant,
     ) -> Result<Duration, Outcome<O>> {
         let elapsed = self.elapsed(now);
-        let retry_after = match &self.last_error {
-            Some(e) => e.retry_after(),
-            None => self.last.as_ref().and_then(|s| s.retry_after),
-        };
+        let retry_after = self.retry_after();
         let mut obs = Observation::new(self.attempt, elapsed).with_salt(self.salt);
         obs.phase = self.last.as_ref().map(|s| s.phase);
         obs.error = self.last_error.as_deref();
@@ -119,11 +116,21 @@ impl<O> TaskCore<O> {
         }
     }
 
-    /// The earliest instant the next fetch may start: `min_gap` after the last fetch's answer,
-    /// or any time before the first fetch.
+    /// The server's last hint (`Retry-After`), from the last error or else the last status.
+    fn retry_after(&self) -> Option<Duration> {
+        match &self.last_error {
+            Some(e) => e.retry_after(),
+            None => self.last.as_ref().and_then(|s| s.retry_after),
+        }
+    }
+
+    /// The earliest instant the next fetch may start, whatever the policy says: `min_gap` after
+    /// the last fetch's answer, and not before the `Retry-After` that answer carried; any time
+    /// before the first fetch.
     pub(crate) fn next_fetch_allowed(&self, min_gap: Duration) -> Option<Instant> {
+        let wait = min_gap.max(self.retry_after().unwrap_or_default());
         self.fetched_at
-            .and_then(|at| self.start.checked_add(at)?.checked_add(min_gap))
+            .and_then(|at| self.start.checked_add(at)?.checked_add(wait))
     }
 
     /// The time left before the policy's deadline, if it has one.

@@ -4,7 +4,8 @@
 use futures::StreamExt;
 use poller_core::testing::ScriptedSource;
 use poller_core::{
-    BoxPolicy, Fixed, OutcomeKind, Phase, RateLimit, SourceOptions, Status, Tracker, TrackerEvent,
+    BoxPolicy, FetchError, Fixed, OutcomeKind, Phase, RateLimit, SourceOptions, Status, Tracker,
+    TrackerEvent,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,6 +129,35 @@ async fn poll_now_goes_through_the_rate_limit() {
     let times = src.fetch_times();
     // First polls at 0 and 10 s (the limit); asked at 30 s: one at 30 s, the other at 40 s.
     assert_eq!(&times[..4], [0, 10, 30, 40].map(Duration::from_secs));
+}
+
+#[tokio::test(start_paused = true)]
+async fn poll_now_waits_out_the_servers_retry_after() {
+    let src = Arc::new(
+        ScriptedSource::new("s")
+            .then_error(
+                FetchError::http(429, b"slow down").with_retry_after(Duration::from_secs(30)),
+            )
+            .then_status(Status::new(Phase::Succeeded, "done")),
+    );
+    src.start_clock();
+    let mut tracker = Tracker::<()>::new();
+    let id = tracker.add_source_with(
+        src.clone(),
+        BoxPolicy::new(Fixed::new(HOUR)),
+        SourceOptions::default(),
+    );
+    tracker.track(id, "job");
+    let finished = run_with(tracker, move |handle| {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            assert!(handle.poll_now(id, "job"));
+        })
+    })
+    .await;
+    // Asked at 5 s; the 429 at 0 s asked for 30 s.
+    assert_eq!(src.fetch_times(), [0, 30].map(Duration::from_secs));
+    assert_eq!(finished, Duration::from_secs(30));
 }
 
 #[tokio::test(start_paused = true)]

@@ -11,8 +11,8 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
     ///
     /// A flood of calls cannot become a flood of requests: the poll still keeps the minimum gap
     /// after the task's last fetch ([`min_gap`](Tracker::min_gap); a call within it moves the
-    /// poll to the end of the gap) and goes through the source's rate limit and batching like
-    /// any other. A task whose poll is already due, or in flight, is left as it is. After the
+    /// poll to the end of the gap), waits out a `Retry-After` the last answer carried, and goes
+    /// through the source's rate limit and batching like any other. A task whose poll is already due, or in flight, is left as it is. After the
     /// poll, the task's policy decides the next one as usual.
     ///
     /// ```
