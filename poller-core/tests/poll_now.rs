@@ -17,16 +17,28 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// A task that runs for `running` fetches, then succeeds, polled hourly.
-fn hourly(running: usize, options: SourceOptions) -> (Arc<ScriptedSource<()>>, Tracker<()>) {
-    let src = Arc::new(
-        ScriptedSource::new("s")
-            .then_status_times(Status::new(Phase::Running, "running"), running)
-            .then_status(Status::new(Phase::Succeeded, "done")),
-    );
+/// A script that runs for `running` fetches, then succeeds.
+fn running_then_done(running: usize) -> ScriptedSource<()> {
+    ScriptedSource::new("s")
+        .then_status_times(Status::new(Phase::Running, "running"), running)
+        .then_status(Status::new(Phase::Succeeded, "done"))
+}
+
+/// A tracker polling `tasks` of `src` hourly; its clock starts now.
+fn tracking(src: &Arc<ScriptedSource<()>>, options: SourceOptions, tasks: &[&str]) -> Tracker<()> {
+    src.start_clock();
     let mut tracker = Tracker::new();
     let id = tracker.add_source_with(src.clone(), BoxPolicy::new(Fixed::new(HOUR)), options);
-    tracker.track(id, "job");
+    for task in tasks {
+        tracker.track(id, *task);
+    }
+    tracker
+}
+
+/// The task "job", running for `running` fetches, then done, polled hourly.
+fn hourly(running: usize, options: SourceOptions) -> (Arc<ScriptedSource<()>>, Tracker<()>) {
+    let src = Arc::new(running_then_done(running));
+    let tracker = tracking(&src, options, &["job"]);
     (src, tracker)
 }
 
@@ -51,7 +63,6 @@ async fn run_with(
 #[tokio::test(start_paused = true)]
 async fn a_task_whose_next_poll_is_an_hour_away_is_polled_at_once() {
     let (src, tracker) = hourly(1, SourceOptions::default());
-    src.start_clock();
     let source = first_source();
     let finished = run_with(tracker, move |handle| {
         tokio::spawn(async move {
@@ -71,7 +82,6 @@ async fn a_task_whose_next_poll_is_an_hour_away_is_polled_at_once() {
 #[tokio::test(start_paused = true)]
 async fn a_thousand_calls_in_one_second_make_a_bounded_number_of_fetches() {
     let (src, tracker) = hourly(1_000, SourceOptions::default());
-    src.start_clock();
     let source = first_source();
     run_with(tracker, move |handle| {
         tokio::spawn(async move {
@@ -104,20 +114,14 @@ async fn a_thousand_calls_in_one_second_make_a_bounded_number_of_fetches() {
 #[tokio::test(start_paused = true)]
 async fn poll_now_goes_through_the_rate_limit() {
     // Two tasks of a source limited to one request every 10 s.
-    let src = Arc::new(
-        ScriptedSource::new("s")
-            .then_status_times(Status::new(Phase::Running, "running"), 2)
-            .then_status(Status::new(Phase::Succeeded, "done")),
+    let src = Arc::new(running_then_done(2));
+    let limit = RateLimit::every(Duration::from_secs(10));
+    let tracker = tracking(
+        &src,
+        SourceOptions::default().rate_limit(limit),
+        &["a", "b"],
     );
-    src.start_clock();
-    let mut tracker = Tracker::<()>::new();
-    let id = tracker.add_source_with(
-        src.clone(),
-        BoxPolicy::new(Fixed::new(HOUR)),
-        SourceOptions::default().rate_limit(RateLimit::every(Duration::from_secs(10))),
-    );
-    tracker.track(id, "a");
-    tracker.track(id, "b");
+    let id = first_source();
     run_with(tracker, move |handle| {
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(30)).await;
@@ -140,14 +144,8 @@ async fn poll_now_waits_out_the_servers_retry_after() {
             )
             .then_status(Status::new(Phase::Succeeded, "done")),
     );
-    src.start_clock();
-    let mut tracker = Tracker::<()>::new();
-    let id = tracker.add_source_with(
-        src.clone(),
-        BoxPolicy::new(Fixed::new(HOUR)),
-        SourceOptions::default(),
-    );
-    tracker.track(id, "job");
+    let tracker = tracking(&src, SourceOptions::default(), &["job"]);
+    let id = first_source();
     let finished = run_with(tracker, move |handle| {
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(5)).await;
