@@ -267,9 +267,10 @@ struct Answer<O> {
 ///   many small requests.
 /// - **Limits.** At most `max_in_flight` requests at once over all sources; an optional
 ///   [`RateLimit`] per source.
-/// - **Memory.** A tracked task costs its id, the last status seen (boxed), its slab entry
-///   and its timer: 781 heap bytes per task at 1,000,000 tasks and 924 at 100,000
-///   (`benches/tracked_task_cost.rs`, figures in `BENCHMARKS.md`).
+/// - **Memory.** A tracked task costs its id, the last status seen (boxed), its slab entry,
+///   its timer and its entry in the index [`poll_now`](Tracker::poll_now) uses: 978 heap
+///   bytes per task at 100,000 tasks (`benches/tracked_task_cost.rs`, figures in
+///   `BENCHMARKS.md`).
 /// - **Long waits.** A delay longer than a year (a `Retry-After` of years, under a policy
 ///   without a deadline) is cut to a year, the most the timer queue holds safely.
 ///
