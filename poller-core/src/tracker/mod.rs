@@ -107,7 +107,9 @@ impl SourceOptions {
 const MAX_DELAY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// The most expired timers taken in one pass of [`Tracker::poll_next`](Stream::poll_next).
-const MAX_EXPIRED: usize = 65_536;
+/// Small passes keep the requests in flight (and the memory they touch) few at a time; a batch
+/// source's partial batch waits until a pass takes fewer, so passes never split a batch.
+const MAX_EXPIRED: usize = 256;
 
 /// What a [`Tracker`] yields.
 ///
@@ -330,6 +332,8 @@ pub struct Tracker<O = serde_json::Value> {
     min_gap: Duration,
     /// The origin of the batch windows' slots.
     epoch: Instant,
+    /// The last pass over the timer queue stopped at `MAX_EXPIRED`: more may be due.
+    more_due: bool,
 }
 
 impl<O> fmt::Debug for Tracker<O> {
@@ -378,6 +382,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             emit_changes: false,
             min_gap: crate::DEFAULT_MIN_GAP,
             epoch: Instant::now(),
+            more_due: false,
         }
     }
 
@@ -702,6 +707,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                 if entry.ready.is_empty() {
                     continue;
                 }
+                if self.more_due && entry.batch > 1 && entry.ready.len() < entry.batch {
+                    // More timers may be due: the next pass may fill this batch.
+                    continue;
+                }
                 if let Some(limiter) = &entry.limiter {
                     if let Err(not_until) = limiter.check() {
                         let at = Instant::from_std(not_until.earliest_possible());
@@ -845,10 +854,11 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
                 }
                 progressed = true;
             }
-            // Every timer due now, before dispatching: left to tokio's cooperative budget, the
-            // queue would yield 128 and a round of batches would split into a full batch
-            // and a partial one. At most `MAX_EXPIRED` per pass keeps the pass bounded.
-            for _ in 0..MAX_EXPIRED {
+            // The timers due now, outside tokio's cooperative budget (which would stop at 128
+            // without saying so), up to `MAX_EXPIRED`; `more_due` tells dispatch that more may
+            // be due, so that a batch source's partial batch waits for them.
+            let mut expired_now = 0;
+            while expired_now < MAX_EXPIRED {
                 let expired = {
                     let timers = &mut this.timers;
                     let poll = std::future::poll_fn(|cx| timers.poll_expired(cx));
@@ -857,12 +867,14 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
                 let Poll::Ready(Some(expired)) = expired else {
                     break;
                 };
+                expired_now += 1;
                 let key = expired.into_inner();
                 this.tasks[key].timer = None;
                 let source = this.tasks[key].source.0 as usize;
                 this.sources[source].ready.push_back(key);
                 progressed = true;
             }
+            this.more_due = expired_now == MAX_EXPIRED;
             if this.dispatch() {
                 progressed = true;
             }
