@@ -63,24 +63,30 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
     /// they retry together: each waits the longest of their retry delays (so none retries
     /// sooner than its policy, error backoff or `Retry-After` allows), except that none sleeps
     /// past its own deadline. Per-task jitter would otherwise scatter them into many small
-    /// requests (issue 10: 784 of 1,353 requests carried one id).
-    pub(super) fn schedule_together(&mut self, keys: &[usize], now: Instant) {
+    /// requests (issue 10: 784 of 1,353 requests carried one id). Returns each still-tracked
+    /// task's delay.
+    pub(super) fn schedule_together(
+        &mut self,
+        keys: &[usize],
+        now: Instant,
+    ) -> Vec<(usize, Duration)> {
         let delays: Vec<(usize, Duration)> = keys
             .iter()
             .filter_map(|&key| self.next_delay(key, now).map(|d| (key, d)))
             .collect();
-        let Some(latest) = delays.iter().map(|(_, d)| *d).max() else {
-            return;
-        };
-        for (key, own) in delays {
-            let task = &self.tasks[key];
-            let policy = &self.sources[task.source.0 as usize].policy;
-            let delay = match task.core.time_left(policy, now) {
-                Some(left) => latest.min(left).max(own),
-                None => latest,
-            };
-            self.enqueue(key, delay, now);
-        }
+        let latest = delays.iter().map(|(_, d)| *d).max().unwrap_or_default();
+        delays
+            .into_iter()
+            .map(|(key, own)| {
+                let task = &self.tasks[key];
+                let policy = &self.sources[task.source.0 as usize].policy;
+                let delay = match task.core.time_left(policy, now) {
+                    Some(left) => latest.min(left).max(own),
+                    None => latest,
+                };
+                (key, self.enqueue(key, delay, now))
+            })
+            .collect()
     }
 }
 

@@ -589,11 +589,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         self.in_flight.len()
     }
 
-    /// Decides the task's next poll: into the timer queue, or finished.
-    fn schedule(&mut self, key: usize, now: Instant) {
-        if let Some(delay) = self.next_delay(key, now) {
-            self.enqueue(key, delay, now);
-        }
+    /// Decides the task's next poll: into the timer queue (returning the delay), or finished.
+    fn schedule(&mut self, key: usize, now: Instant) -> Option<Duration> {
+        let delay = self.next_delay(key, now)?;
+        Some(self.enqueue(key, delay, now))
     }
 
     /// The delay before the task's next poll; `None` when it finished (its event is queued
@@ -619,9 +618,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         }
     }
 
-    /// Puts the task's next poll `delay` from now (aligned to its source's batch window).
-    fn enqueue(&mut self, key: usize, delay: Duration, now: Instant) {
-        let delay = self.align(key, delay, now);
+    /// Puts the task's next poll `delay` from now (aligned to its source's batch window),
+    /// returning the delay it got.
+    fn enqueue(&mut self, key: usize, delay: Duration, now: Instant) -> Duration {
+        let delay = self.align(key, delay, now).min(MAX_DELAY);
         if delay.is_zero() {
             // Due now: straight to the ready queue (a zero-delay timer would wait for the
             // timer wheel's next 1 ms tick).
@@ -630,9 +630,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         } else {
             // The timer queue holds about two years and panics beyond; a `Retry-After` of
             // centuries, under a policy without a deadline, must not take the tracker down.
-            let timer = self.timers.insert(key, delay.min(MAX_DELAY));
+            let timer = self.timers.insert(key, delay);
             self.tasks[key].timer = Some(timer);
         }
+        delay
     }
 
     /// Stops tracking the task at `key`, returning it.
