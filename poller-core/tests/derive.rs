@@ -122,6 +122,7 @@ fn narada_request_spec() {
             query: &[("job_id", "{task_id}")],
             auth: Auth::Header("x-api-key"),
             params: &[],
+            ..RequestSpec::GET
         }
     );
 }
@@ -263,10 +264,24 @@ struct JsonStatus {
 }
 
 #[test]
-fn a_json_status_must_be_a_string_at_run_time() {
+fn a_json_status_is_a_scalar_at_run_time() {
     assert!(parse::<JsonStatus>(json!({ "status": "done" })).is_ok());
-    let err = parse::<JsonStatus>(json!({ "status": 3 })).unwrap_err();
-    assert!(matches!(err, FetchError::Decode { .. }), "{err}");
+    // Numbers, booleans and null are status values (their JSON text), mapped or not.
+    for (value, text) in [
+        (json!(3), "3"),
+        (json!(true), "true"),
+        (json!(null), "null"),
+    ] {
+        let err = parse::<JsonStatus>(json!({ "status": value })).unwrap_err();
+        assert_eq!(err, FetchError::unknown_status(text), "{value}");
+    }
+    // An object or a list is not: the error names the field and shows its value.
+    let err = parse::<JsonStatus>(json!({ "status": {"state": "done"} })).unwrap_err();
+    assert!(err.is_permanent());
+    assert_eq!(
+        err.to_string(),
+        r#"the status field `status` holds an object, not a status value: {"state":"done"}"#
+    );
 }
 
 #[derive(Deserialize, StatusResponse)]
@@ -639,6 +654,7 @@ fn request_specs() {
             ],
             auth: Auth::Bearer,
             params: &["org_id", "endpoint_name", "version"],
+            ..RequestSpec::GET
         }
     );
     assert_eq!(HTTPJobStatus::NAME, "http_job_status");
@@ -651,6 +667,7 @@ fn request_specs() {
             query: &[],
             auth: Auth::Bearer,
             params: &[],
+            ..RequestSpec::GET
         }
     );
 }
