@@ -21,6 +21,7 @@ mod stability;
 mod step_functions;
 
 mod replay;
+mod result_step;
 mod signing;
 mod vendors;
 
