@@ -745,6 +745,60 @@ fn generic_structs() {
     assert_eq!(Generic::<u8, String>::NAME, "generic");
 }
 
+// The roles added for real APIs, on a generic struct: paths, fallbacks, counts, phase limits,
+// rules on values, the HTTP code and a result step all get the bounds they need.
+
+#[derive(Deserialize, StatusResponse)]
+#[status(
+    request(path = "/g/{task_id}", result = "/g/{task_id}/result"),
+    failed_message = "`{status}` and no reason"
+)]
+struct GenericShapes<T, C, F> {
+    #[status(http_status, running = [202], succeeded = [200], failed = [500])]
+    #[serde(skip)]
+    code: u16,
+    #[status(output)]
+    result: Option<T>,
+    #[status(output_fallback)]
+    partial: Option<F>,
+    #[status(count = "done", total = "all")]
+    #[status(error = "why", when = failed)]
+    info: Option<Value>,
+    #[status(when_is("BLOCKED", succeeded = failed))]
+    flag: Option<C>,
+}
+
+type Shapes = GenericShapes<Vec<u8>, String, Value>;
+
+#[test]
+fn new_roles_on_a_generic_struct() {
+    let s =
+        Shapes::parse_http(202, br#"{"info": {"done": 1, "all": 4, "why": "ignored"}}"#).unwrap();
+    assert_eq!((s.phase, s.error), (Phase::Running, None));
+    assert_eq!(s.progress.unwrap().percent, Some(25.0));
+    let s = Shapes::parse_http(200, br#"{"partial": [7]}"#).unwrap();
+    assert_eq!((s.phase, s.output), (Phase::Succeeded, Some(vec![7])));
+    let s = Shapes::parse_http(
+        200,
+        br#"{"result": [1], "partial": [7], "flag": "BLOCKED"}"#,
+    )
+    .unwrap();
+    assert_eq!((s.phase, s.output), (Phase::Failed, Some(vec![1])));
+    assert_eq!(s.error.unwrap().message, "`200` and no reason");
+    let s = Shapes::parse_http(500, br#"{"info": {"why": "disk full"}}"#).unwrap();
+    assert_eq!(s.error.unwrap().message, "disk full");
+    assert_eq!(Shapes::parse_result(b"[3, 4]").unwrap(), vec![3, 4]);
+    assert!(Shapes::parse_result(b"not json").is_err());
+    // A fallback that does not fit the output type is a permanent error naming the field.
+    let err = Shapes::parse_http(200, br#"{"partial": "text"}"#).unwrap_err();
+    assert!(err.is_permanent());
+    assert!(
+        err.to_string()
+            .contains("`partial` does not fit the output type"),
+        "{err}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // HttpSource against a live server: path parameters and the task id are single
 // percent-encoded segments, the query is form-encoded, and the key travels in its header.
