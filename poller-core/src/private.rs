@@ -25,21 +25,132 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-/// The raw status: the serde string form of the status field.
-pub fn raw_status<T: Serialize + ?Sized>(value: &T) -> Result<String, FetchError> {
+/// The raw status: the serde string form of the status field; a number, `true`, `false` or
+/// `null` as its JSON text (so `succeeded = [true]` and `running = [null]` can map them). An
+/// object or a list is a permanent error naming the field and showing its value.
+pub fn raw_status<T: Serialize + ?Sized>(value: &T, field: &str) -> Result<String, FetchError> {
     match serde_json::to_value(value) {
-        Ok(Value::String(s)) => Ok(s),
-        Ok(other) => {
-            let json = other.to_string();
-            Err(FetchError::decode(
-                "the status field did not serialize to a string",
-                json.as_bytes(),
-            ))
+        Ok(value) => status_text(value, field),
+        Err(e) => Err(FetchError::Other {
+            message: format!("the status field `{field}` could not be serialized: {e}"),
+            class: crate::ErrorClass::Permanent,
+        }),
+    }
+}
+
+/// [`raw_status`] of a value already read as JSON (a status at a path).
+pub fn status_text(value: Value, field: &str) -> Result<String, FetchError> {
+    match value {
+        Value::String(s) => Ok(s),
+        Value::Null => Ok("null".to_owned()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        other => {
+            let kind = if other.is_array() {
+                "a list"
+            } else {
+                "an object"
+            };
+            Err(FetchError::Other {
+                message: format!(
+                    "the status field `{field}` holds {kind}, not a status value: {}",
+                    crate::excerpt(other.to_string().as_bytes())
+                ),
+                class: crate::ErrorClass::Permanent,
+            })
         }
-        Err(e) => Err(FetchError::decode(
-            format!("the status field could not be serialized: {e}"),
-            b"",
-        )),
+    }
+}
+
+/// The JSON value at `path` inside `value` (`["data", "status"]`, `["errors", "0"]`): each
+/// step is an object key, or a list index; `null` when any step is missing.
+pub fn at<T: Serialize + ?Sized>(value: &T, path: &[&str]) -> Value {
+    let mut current = to_json(value);
+    for step in path {
+        current = match current {
+            Value::Object(mut map) => map.remove(*step).unwrap_or(Value::Null),
+            Value::Array(mut items) => match step.parse::<usize>() {
+                Ok(i) if i < items.len() => items.swap_remove(i),
+                _ => Value::Null,
+            },
+            _ => Value::Null,
+        };
+    }
+    current
+}
+
+/// `json_string`: a string holding JSON becomes that JSON; any other string stays a string.
+pub fn json_string(value: Value) -> Value {
+    match value {
+        Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        other => other,
+    }
+}
+
+/// The output from a JSON value: `None` for null, an error naming `field` when it does not
+/// fit the output type.
+pub fn output_from<O: serde::de::DeserializeOwned>(
+    value: Value,
+    field: &str,
+) -> Result<Option<O>, FetchError> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let text = value.to_string();
+    serde_json::from_value(value).map(Some).map_err(|e| {
+        FetchError::decode(
+            format!("`{field}` does not fit the output type: {e}"),
+            text.as_bytes(),
+        )
+    })
+}
+
+/// The body of a two-step result as the output: JSON, or else the body as a string (for an
+/// output of type `serde_json::Value` or `String`).
+pub fn parse_result<O: serde::de::DeserializeOwned>(body: &[u8]) -> Result<O, FetchError> {
+    match serde_json::from_slice::<O>(body) {
+        Ok(output) => Ok(output),
+        Err(e) => std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| serde_json::from_value(Value::String(text.to_owned())).ok())
+            .ok_or_else(|| FetchError::from_json(&e, body)),
+    }
+}
+
+/// The text of a field (a result URL): a string as is, `None` for null or empty.
+pub fn text_of<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+    text(&to_json(value))
+}
+
+/// `true` when `value` is true, a non-zero number, or a non-empty string, list or object
+/// (for `when_true`).
+pub fn is_true<T: Serialize + ?Sized>(value: &T) -> bool {
+    match to_json(value) {
+        Value::Null => false,
+        Value::Bool(b) => b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    }
+}
+
+/// `count` and `total`: the percentage done, when both are known and the total is positive.
+pub fn set_counts<O>(status: &mut Status<O>, count: Option<f64>, total: Option<f64>) {
+    if let (Some(count), Some(total)) = (count, total) {
+        if total > 0.0 {
+            set_percent(status, Some((count / total * 100.0).clamp(0.0, 100.0)));
+        }
+    }
+}
+
+/// `failed_message`: the error of a failed task that no field explained; `{status}` is the
+/// raw status.
+pub fn default_error<O>(status: &mut Status<O>, template: &str) {
+    if status.phase == crate::Phase::Failed && status.error.is_none() {
+        status.error = Some(RemoteError::new(
+            template.replace("{status}", &status.raw_status),
+        ));
     }
 }
 
@@ -219,9 +330,48 @@ mod tests {
     }
 
     #[test]
-    fn raw_status_needs_a_string() {
-        assert_eq!(raw_status("done").unwrap(), "done");
-        assert!(raw_status(&3).unwrap_err().is_permanent());
+    fn raw_status_of_every_scalar() {
+        assert_eq!(raw_status("done", "status").unwrap(), "done");
+        assert_eq!(raw_status(&3, "status").unwrap(), "3");
+        assert_eq!(raw_status(&json!(true), "done").unwrap(), "true");
+        assert_eq!(raw_status(&None::<bool>, "done").unwrap(), "null");
+        let err = raw_status(&json!({"a": 1}), "state").unwrap_err();
+        assert!(err.is_permanent());
+        assert!(err.to_string().contains("`state` holds an object"), "{err}");
+    }
+
+    #[test]
+    fn paths_and_conversions() {
+        let body = json!({"data": {"items": [{"code": "E1"}]}});
+        assert_eq!(at(&body, &["data", "items", "0", "code"]), "E1");
+        assert_eq!(at(&body, &["data", "nope", "x"]), Value::Null);
+        assert_eq!(at(&body, &["data", "items", "7"]), Value::Null);
+        assert_eq!(json_string(json!("{\"a\": 1}")), json!({"a": 1}));
+        assert_eq!(json_string(json!("plain")), json!("plain"));
+        assert_eq!(output_from::<u8>(json!(null), "x").unwrap(), None);
+        assert!(
+            output_from::<u8>(json!("no"), "x")
+                .unwrap_err()
+                .is_permanent()
+        );
+        assert_eq!(parse_result::<Value>(b"hello").unwrap(), json!("hello"));
+        assert_eq!(
+            parse_result::<Value>(br#"{"a":1}"#).unwrap(),
+            json!({"a": 1})
+        );
+        assert!(parse_result::<u8>(b"hello").is_err());
+        assert!(is_true(&json!(1)) && !is_true(&json!(false)) && !is_true(&json!("")));
+        let mut s = running();
+        set_counts(&mut s, Some(40.0), Some(0.0));
+        assert!(s.progress.is_none());
+        set_counts(&mut s, Some(40.0), Some(160.0));
+        assert_eq!(s.progress.unwrap().percent, Some(25.0));
+        let mut s = Status::<()>::new(Phase::Failed, "error");
+        default_error(&mut s, "reported `{status}` without a message");
+        assert_eq!(
+            s.error.unwrap().message,
+            "reported `error` without a message"
+        );
     }
 
     #[test]

@@ -214,6 +214,9 @@ impl crate::HttpEndpoint for ExampleEndpoint {
         query: &[],
         auth: crate::Auth::Bearer,
         params: &[],
+        headers: &[],
+        body: &[],
+        result: None,
     };
 }
 

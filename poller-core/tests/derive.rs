@@ -122,6 +122,7 @@ fn narada_request_spec() {
             query: &[("job_id", "{task_id}")],
             auth: Auth::Header("x-api-key"),
             params: &[],
+            ..RequestSpec::GET
         }
     );
 }
@@ -263,10 +264,24 @@ struct JsonStatus {
 }
 
 #[test]
-fn a_json_status_must_be_a_string_at_run_time() {
+fn a_json_status_is_a_scalar_at_run_time() {
     assert!(parse::<JsonStatus>(json!({ "status": "done" })).is_ok());
-    let err = parse::<JsonStatus>(json!({ "status": 3 })).unwrap_err();
-    assert!(matches!(err, FetchError::Decode { .. }), "{err}");
+    // Numbers, booleans and null are status values (their JSON text), mapped or not.
+    for (value, text) in [
+        (json!(3), "3"),
+        (json!(true), "true"),
+        (json!(null), "null"),
+    ] {
+        let err = parse::<JsonStatus>(json!({ "status": value })).unwrap_err();
+        assert_eq!(err, FetchError::unknown_status(text), "{value}");
+    }
+    // An object or a list is not: the error names the field and shows its value.
+    let err = parse::<JsonStatus>(json!({ "status": {"state": "done"} })).unwrap_err();
+    assert!(err.is_permanent());
+    assert_eq!(
+        err.to_string(),
+        r#"the status field `status` holds an object, not a status value: {"state":"done"}"#
+    );
 }
 
 #[derive(Deserialize, StatusResponse)]
@@ -639,6 +654,7 @@ fn request_specs() {
             ],
             auth: Auth::Bearer,
             params: &["org_id", "endpoint_name", "version"],
+            ..RequestSpec::GET
         }
     );
     assert_eq!(HTTPJobStatus::NAME, "http_job_status");
@@ -651,6 +667,7 @@ fn request_specs() {
             query: &[],
             auth: Auth::Bearer,
             params: &[],
+            ..RequestSpec::GET
         }
     );
 }
@@ -726,6 +743,60 @@ fn generic_structs() {
         .unwrap();
     assert_eq!(s.error.unwrap().message, "m");
     assert_eq!(Generic::<u8, String>::NAME, "generic");
+}
+
+// The roles added for real APIs, on a generic struct: paths, fallbacks, counts, phase limits,
+// rules on values, the HTTP code and a result step all get the bounds they need.
+
+#[derive(Deserialize, StatusResponse)]
+#[status(
+    request(path = "/g/{task_id}", result = "/g/{task_id}/result"),
+    failed_message = "`{status}` and no reason"
+)]
+struct GenericShapes<T, C, F> {
+    #[status(http_status, running = [202], succeeded = [200], failed = [500])]
+    #[serde(skip)]
+    code: u16,
+    #[status(output)]
+    result: Option<T>,
+    #[status(output_fallback)]
+    partial: Option<F>,
+    #[status(count = "done", total = "all")]
+    #[status(error = "why", when = failed)]
+    info: Option<Value>,
+    #[status(when_is("BLOCKED", succeeded = failed))]
+    flag: Option<C>,
+}
+
+type Shapes = GenericShapes<Vec<u8>, String, Value>;
+
+#[test]
+fn new_roles_on_a_generic_struct() {
+    let s =
+        Shapes::parse_http(202, br#"{"info": {"done": 1, "all": 4, "why": "ignored"}}"#).unwrap();
+    assert_eq!((s.phase, s.error), (Phase::Running, None));
+    assert_eq!(s.progress.unwrap().percent, Some(25.0));
+    let s = Shapes::parse_http(200, br#"{"partial": [7]}"#).unwrap();
+    assert_eq!((s.phase, s.output), (Phase::Succeeded, Some(vec![7])));
+    let s = Shapes::parse_http(
+        200,
+        br#"{"result": [1], "partial": [7], "flag": "BLOCKED"}"#,
+    )
+    .unwrap();
+    assert_eq!((s.phase, s.output), (Phase::Failed, Some(vec![1])));
+    assert_eq!(s.error.unwrap().message, "`200` and no reason");
+    let s = Shapes::parse_http(500, br#"{"info": {"why": "disk full"}}"#).unwrap();
+    assert_eq!(s.error.unwrap().message, "disk full");
+    assert_eq!(Shapes::parse_result(b"[3, 4]").unwrap(), vec![3, 4]);
+    assert!(Shapes::parse_result(b"not json").is_err());
+    // A fallback that does not fit the output type is a permanent error naming the field.
+    let err = Shapes::parse_http(200, br#"{"partial": "text"}"#).unwrap_err();
+    assert!(err.is_permanent());
+    assert!(
+        err.to_string()
+            .contains("`partial` does not fit the output type"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -382,6 +382,28 @@ proptest! {
     }
 
     #[test]
+    fn a_slash_keeping_placeholder_keeps_only_slashes(id in "[a-z./ %?#]{0,40}") {
+        // `{+task_id}`: the `/`s of the id stay, each part is one encoded segment, and an
+        // empty, `.` or `..` part is refused.
+        let params = BTreeMap::new();
+        let parts: Vec<&str> = id.split('/').collect();
+        let refused = parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..");
+        match render_template("/v1/{+task_id}/x", &id, &params) {
+            Ok(path) => {
+                assert!(!refused, "{id:?} gave {path}");
+                let segments: Vec<&str> = path.split('/').collect();
+                assert_eq!(segments.len(), parts.len() + 3, "{path}");
+                assert_eq!((segments[1], *segments.last().unwrap()), ("v1", "x"));
+                for (segment, part) in segments[2..segments.len() - 1].iter().zip(&parts) {
+                    assert!(unreserved_or_escape(segment), "{segment}");
+                    assert_eq!(percent_decode(segment), part.as_bytes());
+                }
+            }
+            Err(_) => assert!(refused, "{id:?} refused"),
+        }
+    }
+
+    #[test]
     fn base_urls_are_checked(url in prop_oneof![
         ".{0,40}",
         ("(http|https|ftp|HTTP)", "(://)", "[a-z0-9.:\\[\\]@-]{0,30}", "(/[a-z]{0,5})?").prop_map(|(a, b, c, d)| format!("{a}{b}{c}{d}")),

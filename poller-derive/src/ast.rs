@@ -85,16 +85,50 @@ impl Input<'_> {
     pub fn status_field(&self) -> Option<&Field<'_>> {
         self.fields
             .iter()
-            .find(|f| f.attrs.role(attr::Role::Status).is_some())
+            .find(|f| {
+                f.attrs.role(attr::Role::Status).is_some()
+                    || f.attrs.role(attr::Role::HttpStatus).is_some()
+            })
             .or_else(|| self.fields.iter().find(|f| f.ident == "status"))
     }
 
-    /// The field with `role` (the first, when a mistake gave it to several).
-    pub fn field_with(&self, role: attr::Role) -> Option<&Field<'_>> {
-        if role == attr::Role::Status {
-            return self.status_field();
+    /// The field with `role` and how it was given (the first, when a mistake gave it to
+    /// several).
+    pub fn role(&self, role: attr::Role) -> Option<(&Field<'_>, &attr::RoleAttr)> {
+        self.roles(role).next()
+    }
+
+    /// Every field with `role`, in field order.
+    pub fn roles(
+        &self,
+        role: attr::Role,
+    ) -> impl Iterator<Item = (&Field<'_>, &attr::RoleAttr)> + '_ {
+        self.fields
+            .iter()
+            .filter_map(move |f| f.attrs.role_attr(role).map(|r| (f, r)))
+    }
+
+    /// The output type: the output field's (inside an `Option`), `serde_json::Value` for an
+    /// output read at a path or from a JSON string or fetched by a result step, `()` without
+    /// an output.
+    pub fn output_type(&self, krate: &syn::Path) -> Type {
+        match self.role(attr::Role::Output) {
+            Some((_, r)) if r.path.is_some() || r.json_string => {
+                syn::parse_quote!(#krate::__private::serde_json::Value)
+            }
+            Some((f, _)) => crate::types::option_inner(f.ty).unwrap_or(f.ty).clone(),
+            // The result step's body is the output.
+            None if self.role(attr::Role::ResultUrl).is_some()
+                || self
+                    .attrs
+                    .request
+                    .as_ref()
+                    .is_some_and(|r| r.result.is_some()) =>
+            {
+                syn::parse_quote!(#krate::__private::serde_json::Value)
+            }
+            None => syn::parse_quote!(()),
         }
-        self.fields.iter().find(|f| f.attrs.role(role).is_some())
     }
 
     /// `true` when `field` is the status field.

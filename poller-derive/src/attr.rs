@@ -85,6 +85,16 @@ pub enum Role {
     Step,
     Events,
     RetryAfterSecs,
+    /// Used when the output is unset, in field order.
+    OutputFallback,
+    /// Progress as counts: the part done ...
+    Count,
+    /// ... of this total.
+    Total,
+    /// The status field, filled from the HTTP status code.
+    HttpStatus,
+    /// Where the result is (a second URL).
+    ResultUrl,
 }
 
 impl Role {
@@ -99,6 +109,11 @@ impl Role {
             Role::Step => "step",
             Role::Events => "events",
             Role::RetryAfterSecs => "retry_after_secs",
+            Role::OutputFallback => "output_fallback",
+            Role::Count => "count",
+            Role::Total => "total",
+            Role::HttpStatus => "http_status",
+            Role::ResultUrl => "result_url",
         }
     }
 
@@ -113,6 +128,11 @@ impl Role {
             (STEP, Role::Step),
             (EVENTS, Role::Events),
             (RETRY_AFTER_SECS, Role::RetryAfterSecs),
+            (OUTPUT_FALLBACK, Role::OutputFallback),
+            (COUNT, Role::Count),
+            (TOTAL, Role::Total),
+            (HTTP_STATUS, Role::HttpStatus),
+            (RESULT_URL, Role::ResultUrl),
         ]
         .into_iter()
         .find(|(sym, _)| path == sym)
@@ -134,10 +154,12 @@ pub struct Mapping {
     pub values: Vec<LitStr>,
 }
 
-/// `when_set(needs_input = failed)`.
+/// `when_set(needs_input = failed)`, `when_true(...)`, `when_is("value", ...)`.
 pub struct WhenSet {
     pub from: PhaseRef,
     pub to: PhaseRef,
+    /// The value of `when_is`; `None` for `when_set` and `when_true`.
+    pub value: Option<LitStr>,
 }
 
 /// `detail` or `detail = "jsonName"`.
@@ -146,13 +168,31 @@ pub struct Detail {
     pub name: Option<LitStr>,
 }
 
+/// One role given to a field: `output`, `error = "data.message"`, with the attribute-wide
+/// `when` and `json_string` of the attribute it was written in.
+pub struct RoleAttr {
+    pub role: Role,
+    /// The key that set it.
+    pub key: Path,
+    /// `role = "a.b.0"`: where inside the field the value is.
+    pub path: Option<(LitStr, Vec<String>)>,
+    /// `when = failed`: the role applies only in these phases.
+    pub when: Vec<PhaseRef>,
+    /// `json_string`: the value is a string holding JSON.
+    pub json_string: bool,
+}
+
 /// Everything `#[status(...)]` said about one field.
 #[derive(Default)]
 pub struct FieldAttrs<'a> {
     /// The first `#[status]` attribute, for spans.
     pub attr: Option<&'a Attribute>,
-    /// Roles, in the order written, with the key that set each.
-    pub roles: Vec<(Role, Path)>,
+    /// Roles, in the order written.
+    pub roles: Vec<RoleAttr>,
+    /// `when_true(a = b)`.
+    pub when_true: Vec<WhenSet>,
+    /// `#[serde(skip)]`, `skip_deserializing` or `default`: the field may be absent.
+    pub serde_default: bool,
     pub mappings: Vec<Mapping>,
     pub case_insensitive: Option<Path>,
     pub unknown: Option<(Path, PhaseRef)>,
@@ -166,7 +206,11 @@ pub struct FieldAttrs<'a> {
 
 impl FieldAttrs<'_> {
     pub fn role(&self, role: Role) -> Option<&Path> {
-        self.roles.iter().find(|(r, _)| *r == role).map(|(_, p)| p)
+        self.role_attr(role).map(|r| &r.key)
+    }
+
+    pub fn role_attr(&self, role: Role) -> Option<&RoleAttr> {
+        self.roles.iter().find(|r| r.role == role)
     }
 }
 
@@ -182,6 +226,8 @@ pub enum AuthAttr {
     None,
     Bearer,
     Header(LitStr),
+    Scheme(LitStr),
+    Query(LitStr),
 }
 
 /// `request(...)`.
@@ -191,6 +237,9 @@ pub struct Request {
     pub path: Option<LitStr>,
     pub query: Vec<(String, LitStr)>,
     pub auth: Option<AuthAttr>,
+    pub headers: Vec<(String, LitStr)>,
+    pub body: Vec<(String, LitStr)>,
+    pub result: Option<LitStr>,
 }
 
 /// Everything the container's attributes said.
@@ -198,6 +247,8 @@ pub struct Request {
 pub struct ContainerAttrs {
     pub name: Option<LitStr>,
     pub request: Option<Request>,
+    /// `failed_message = "..."`.
+    pub failed_message: Option<LitStr>,
     /// `crate = path`.
     pub krate: Option<Path>,
     /// `#[serde(rename_all = "...")]` (or `rename_all(deserialize = "...")`).
@@ -254,6 +305,16 @@ fn container_key(cx: &Ctxt, out: &mut ContainerAttrs, meta: ParseNestedMeta) -> 
         } else {
             out.krate = Some(path);
         }
+    } else if meta.path == FAILED_MESSAGE {
+        let lit = lit_str(
+            &meta,
+            "failed_message = \"the task failed without a message\"",
+        )?;
+        if out.failed_message.is_some() {
+            cx.error_spanned_by(&meta.path, duplicate(&meta.path));
+        } else {
+            out.failed_message = Some(lit);
+        }
     } else if meta.path == REQUEST {
         let mut request = Request {
             key: meta.path.clone(),
@@ -261,6 +322,9 @@ fn container_key(cx: &Ctxt, out: &mut ContainerAttrs, meta: ParseNestedMeta) -> 
             path: None,
             query: Vec::new(),
             auth: None,
+            headers: Vec::new(),
+            body: Vec::new(),
+            result: None,
         };
         meta.parse_nested_meta(|inner| request_key(cx, &mut request, inner))?;
         if out.request.is_some() {
@@ -307,18 +371,22 @@ fn request_key(cx: &Ctxt, req: &mut Request, meta: ParseNestedMeta) -> syn::Resu
             req.path = Some(lit);
         }
     } else if meta.path == QUERY {
-        let content;
-        parenthesized!(content in meta.input);
-        let pairs = Punctuated::<QueryPair, Token![,]>::parse_terminated(&content)?;
-        for pair in pairs {
-            if req.query.iter().any(|(n, _)| *n == pair.name) {
-                cx.error_at(
-                    pair.span,
-                    format!("query parameter `{}` is given twice", pair.name),
-                );
-            } else {
-                req.query.push((pair.name, pair.value));
+        pairs(cx, &meta, &mut req.query, "query parameter", false)?;
+    } else if meta.path == HEADERS {
+        pairs(cx, &meta, &mut req.headers, "header", true)?;
+        for (name, value) in &req.headers {
+            if !valid_header_name(name) {
+                cx.error_spanned_by(value, format!("{name:?} is not a valid HTTP header name"));
             }
+        }
+    } else if meta.path == BODY {
+        pairs(cx, &meta, &mut req.body, "body key", false)?;
+    } else if meta.path == RESULT {
+        let lit = lit_str(&meta, "result = \"/v1/jobs/{task_id}/result\"")?;
+        if req.result.is_some() {
+            cx.error_spanned_by(&meta.path, duplicate(&meta.path));
+        } else {
+            req.result = Some(lit);
         }
     } else if meta.path == AUTH {
         let input = meta.value()?;
@@ -327,20 +395,38 @@ fn request_key(cx: &Ctxt, req: &mut Request, meta: ParseNestedMeta) -> syn::Resu
             Some(AuthAttr::Bearer)
         } else if ident == NONE {
             Some(AuthAttr::None)
-        } else if ident == HEADER && input.peek(syn::token::Paren) {
+        } else if input.peek(syn::token::Paren)
+            && (ident == HEADER || ident == SCHEME || ident == QUERY)
+        {
             let content;
             parenthesized!(content in input);
             let name: LitStr = content.parse()?;
-            if !valid_header_name(&name.value()) {
-                cx.error_spanned_by(
-                    &name,
-                    format!(
-                        "{:?} is not a valid HTTP header name; write the name only, e.g. `header(\"x-api-key\")`",
-                        name.value()
-                    ),
-                );
+            let value = name.value();
+            let problem = if ident == QUERY {
+                value
+                    .is_empty()
+                    .then(|| "the query parameter needs a name, e.g. `query(\"key\")`".to_owned())
+            } else if valid_header_name(&value) {
+                None
+            } else if ident == HEADER {
+                Some(format!(
+                    "{value:?} is not a valid HTTP header name; write the name only, e.g. `header(\"x-api-key\")`"
+                ))
+            } else {
+                Some(format!(
+                    "{value:?} is not an authorization scheme; write the word before the key, e.g. `scheme(\"Token\")` for `Authorization: Token <key>`"
+                ))
+            };
+            if let Some(msg) = problem {
+                cx.error_spanned_by(&name, msg);
             }
-            Some(AuthAttr::Header(name))
+            Some(if ident == HEADER {
+                AuthAttr::Header(name)
+            } else if ident == SCHEME {
+                AuthAttr::Scheme(name)
+            } else {
+                AuthAttr::Query(name)
+            })
         } else {
             if input.peek(syn::token::Paren) {
                 input.parse::<TokenTree>()?;
@@ -348,7 +434,7 @@ fn request_key(cx: &Ctxt, req: &mut Request, meta: ParseNestedMeta) -> syn::Resu
             cx.error_spanned_by(
                 &ident,
                 format!(
-                    "unknown auth scheme `{ident}`: write `auth = bearer` (`Authorization: Bearer <key>`), `auth = header(\"x-api-key\")` (the key as that header's value) or `auth = none`"
+                    "unknown auth scheme `{ident}`: write `auth = bearer` (`Authorization: Bearer <key>`), `auth = scheme(\"Token\")` (`Authorization: Token <key>`), `auth = header(\"x-api-key\")` (the key as that header's value), `auth = query(\"key\")` (the key as that query parameter) or `auth = none`"
                 ),
             );
             None
@@ -363,6 +449,34 @@ fn request_key(cx: &Ctxt, req: &mut Request, meta: ParseNestedMeta) -> syn::Resu
             &meta.path,
             unknown_key(&meta.path, "in `request(...)`", &names(REQUEST_KEYS)),
         );
+    }
+    Ok(())
+}
+
+/// Reads `key(name = "template", "other-name" = "template", ...)` into `out`.
+fn pairs(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    out: &mut Vec<(String, LitStr)>,
+    what: &str,
+    ignore_case: bool,
+) -> syn::Result<()> {
+    let content;
+    parenthesized!(content in meta.input);
+    let pairs = Punctuated::<QueryPair, Token![,]>::parse_terminated(&content)?;
+    for pair in pairs {
+        let same = |n: &String| {
+            if ignore_case {
+                n.eq_ignore_ascii_case(&pair.name)
+            } else {
+                *n == pair.name
+            }
+        };
+        if out.iter().any(|(n, _)| same(n)) {
+            cx.error_at(pair.span, format!("{what} `{}` is given twice", pair.name));
+        } else {
+            out.push((pair.name, pair.value));
+        }
     }
     Ok(())
 }
@@ -389,6 +503,46 @@ impl Parse for QueryPair {
     }
 }
 
+/// A status value in a mapping: `"text"`, a number, `true`, `false` or `null`, kept as the
+/// raw status text it stands for (`true` → `"true"`), with its span.
+struct StatusValue(LitStr);
+
+impl Parse for StatusValue {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(LitStr) {
+            return Ok(StatusValue(input.parse()?));
+        }
+        if lookahead.peek(syn::LitBool) {
+            let b: syn::LitBool = input.parse()?;
+            return Ok(StatusValue(LitStr::new(&b.value.to_string(), b.span)));
+        }
+        if lookahead.peek(syn::LitInt) {
+            let i: syn::LitInt = input.parse()?;
+            return Ok(StatusValue(LitStr::new(i.base10_digits(), i.span())));
+        }
+        if input.peek(Token![-]) {
+            input.parse::<Token![-]>()?;
+            let i: syn::LitInt = input.parse()?;
+            return Ok(StatusValue(LitStr::new(
+                &format!("-{}", i.base10_digits()),
+                i.span(),
+            )));
+        }
+        if input.peek(Ident) {
+            let ident: Ident = input.fork().parse()?;
+            if ident == "null" {
+                input.parse::<Ident>()?;
+                return Ok(StatusValue(LitStr::new("null", ident.span())));
+            }
+        }
+        Err(syn::Error::new(
+            input.span(),
+            "expected a status value: a string, a number, `true`, `false` or `null`, e.g. `[\"done\", 2, true]`",
+        ))
+    }
+}
+
 trait Unraw {
     fn unraw_string(&self) -> String;
 }
@@ -408,16 +562,27 @@ pub fn field<'a>(cx: &Ctxt, attrs: &'a [Attribute]) -> FieldAttrs<'a> {
             if out.attr.is_none() {
                 out.attr = Some(attr);
             }
-            if let Err(e) = attr.parse_nested_meta(|meta| field_key(cx, &mut out, meta)) {
+            let first_role = out.roles.len();
+            let mut modifiers = Modifiers::default();
+            if let Err(e) =
+                attr.parse_nested_meta(|meta| field_key(cx, &mut out, &mut modifiers, meta))
+            {
                 cx.syn_error(e);
                 out.incomplete = true;
             }
+            modifiers.apply(cx, &mut out.roles[first_role..]);
         } else if attr.path() == SERDE {
             let _ = attr.parse_nested_meta(|meta| {
                 if meta.path == RENAME {
                     if let Some(name) = serde_name(&meta)? {
                         out.serde_rename = Some(name.value());
                     }
+                } else if meta.path == SKIP
+                    || meta.path == SKIP_DESERIALIZING
+                    || meta.path == DEFAULT
+                {
+                    out.serde_default = true;
+                    skip_value(&meta)?;
                 } else {
                     skip_value(&meta)?;
                 }
@@ -445,14 +610,126 @@ pub fn field_keys() -> Vec<&'static str> {
         DETAIL.0,
         WHEN_SET.0,
         RETRY_AFTER_SECS.0,
+        OUTPUT_FALLBACK.0,
+        COUNT.0,
+        TOTAL.0,
+        HTTP_STATUS.0,
+        RESULT_URL.0,
+        WHEN.0,
+        WHEN_TRUE.0,
+        WHEN_IS.0,
+        JSON_STRING.0,
     ]);
     keys
 }
 
-fn field_key(cx: &Ctxt, out: &mut FieldAttrs, meta: ParseNestedMeta) -> syn::Result<()> {
+/// Keys that apply to every role written in the same attribute.
+#[derive(Default)]
+struct Modifiers {
+    when: Option<(Path, Vec<PhaseRef>)>,
+    json_string: Option<Path>,
+}
+
+impl Modifiers {
+    fn apply(self, cx: &Ctxt, roles: &mut [RoleAttr]) {
+        if let Some((key, phases)) = self.when {
+            let takes = |r: &RoleAttr| {
+                !matches!(
+                    r.role,
+                    Role::Status | Role::HttpStatus | Role::Output | Role::OutputFallback
+                )
+            };
+            if !roles.iter().any(takes) {
+                cx.error_spanned_by(
+                    &key,
+                    "`when` limits the roles written in the same attribute to some phases, e.g. `#[status(error = \"text\", when = failed)]`; this attribute has no role it can limit (the status and the output are always read)",
+                );
+            }
+            for role in roles.iter_mut().filter(|r| takes(r)) {
+                role.when = phases.clone();
+            }
+        }
+        if let Some(key) = self.json_string {
+            let takes = |r: &RoleAttr| matches!(r.role, Role::Output | Role::OutputFallback);
+            if !roles.iter().any(takes) {
+                cx.error_spanned_by(
+                    &key,
+                    "`json_string` reads an output that is a string holding JSON; write it beside `output` or `output_fallback`, e.g. `#[status(output, json_string)]`",
+                );
+            }
+            for role in roles.iter_mut().filter(|r| takes(r)) {
+                role.json_string = true;
+            }
+        }
+    }
+}
+
+/// `"data.items[0].code"` or `"data.items.0.code"` as steps; an error message when malformed.
+pub fn path_steps(path: &str) -> Result<Vec<String>, String> {
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (name, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if name.is_empty() && (rest.is_empty() || steps.is_empty() && !part.starts_with('[')) {
+            return Err(format!(
+                "{path:?} has an empty step; write keys separated by dots, with list indexes as numbers: \"data.status\", \"errors.0.message\" or \"errors[0].message\""
+            ));
+        }
+        if !name.is_empty() {
+            steps.push(name.to_owned());
+        }
+        while !rest.is_empty() {
+            let close = rest
+                .find(']')
+                .ok_or_else(|| format!("{path:?} has an unclosed `[`"))?;
+            let index = &rest[1..close];
+            if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "{path:?} has `[{index}]`; a list index is a number, e.g. \"errors[0].message\""
+                ));
+            }
+            steps.push(index.to_owned());
+            rest = &rest[close + 1..];
+            if !rest.is_empty() && !rest.starts_with('[') {
+                return Err(format!("{path:?}: after `]` comes `.`, `[` or the end"));
+            }
+        }
+    }
+    Ok(steps)
+}
+
+fn field_key(
+    cx: &Ctxt,
+    out: &mut FieldAttrs,
+    modifiers: &mut Modifiers,
+    meta: ParseNestedMeta,
+) -> syn::Result<()> {
     let path = &meta.path;
     if let Some(role) = Role::from_key(path) {
-        if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+        let mut at = None;
+        if meta.input.peek(Token![=]) {
+            let value = meta.value()?;
+            if value.peek(LitStr) && role != Role::HttpStatus {
+                let lit: LitStr = value.parse()?;
+                match path_steps(&lit.value()) {
+                    Ok(steps) => at = Some((lit, steps)),
+                    Err(msg) => cx.error_spanned_by(&lit, msg),
+                }
+            } else {
+                value.parse::<syn::Expr>()?;
+                cx.error_spanned_by(
+                    path,
+                    format!(
+                        "`{}` takes no value, or a path to the value inside this field as a string: `{} = \"data.{}\"`",
+                        role.key(),
+                        role.key(),
+                        role.key()
+                    ),
+                );
+            }
+        } else if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
             skip_value(&meta)?;
             cx.error_spanned_by(
                 path,
@@ -463,10 +740,42 @@ fn field_key(cx: &Ctxt, out: &mut FieldAttrs, meta: ParseNestedMeta) -> syn::Res
                 ),
             );
         }
-        if out.roles.iter().any(|(r, _)| *r == role) {
+        if out.roles.iter().any(|r| r.role == role) {
             cx.error_spanned_by(path, duplicate(path));
         } else {
-            out.roles.push((role, path.clone()));
+            out.roles.push(RoleAttr {
+                role,
+                key: path.clone(),
+                path: at,
+                when: Vec::new(),
+                json_string: false,
+            });
+        }
+    } else if meta.path == WHEN {
+        let input = meta.value()?;
+        let idents: Vec<Ident> = if input.peek(syn::token::Bracket) {
+            let content;
+            bracketed!(content in input);
+            Punctuated::<Ident, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect()
+        } else {
+            vec![input.parse()?]
+        };
+        let phases: Vec<PhaseRef> = idents
+            .into_iter()
+            .filter_map(|i| phase_ref(cx, i, "when = failed"))
+            .collect();
+        if modifiers.when.is_some() {
+            cx.error_spanned_by(path, duplicate(path));
+        } else {
+            modifiers.when = Some((path.clone(), phases));
+        }
+    } else if meta.path == JSON_STRING {
+        if modifiers.json_string.is_some() {
+            cx.error_spanned_by(path, duplicate(path));
+        } else {
+            modifiers.json_string = Some(path.clone());
         }
     } else if let Some(phase) = path
         .get_ident()
@@ -476,8 +785,9 @@ fn field_key(cx: &Ctxt, out: &mut FieldAttrs, meta: ParseNestedMeta) -> syn::Res
         let values: Vec<LitStr> = if input.peek(syn::token::Bracket) {
             let content;
             bracketed!(content in input);
-            Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+            Punctuated::<StatusValue, Token![,]>::parse_terminated(&content)?
                 .into_iter()
+                .map(|v| v.0)
                 .collect()
         } else if input.peek(LitStr) {
             vec![input.parse()?]
@@ -537,9 +847,22 @@ fn field_key(cx: &Ctxt, out: &mut FieldAttrs, meta: ParseNestedMeta) -> syn::Res
                 name,
             });
         }
-    } else if meta.path == WHEN_SET {
+    } else if meta.path == WHEN_SET || meta.path == WHEN_TRUE || meta.path == WHEN_IS {
         let content;
         parenthesized!(content in meta.input);
+        let value = if meta.path == WHEN_IS {
+            let lit = if content.peek(LitStr) {
+                content.parse::<LitStr>()?
+            } else {
+                content.parse::<StatusValue>()?.0
+            };
+            if !content.is_empty() {
+                content.parse::<Token![,]>()?;
+            }
+            Some(lit)
+        } else {
+            None
+        };
         let pairs =
             Punctuated::<(Ident, Ident), Token![,]>::parse_terminated_with(&content, |input| {
                 let from: Ident = input.parse()?;
@@ -558,16 +881,33 @@ fn field_key(cx: &Ctxt, out: &mut FieldAttrs, meta: ParseNestedMeta) -> syn::Res
             let from = phase_ref(cx, from, example);
             let to = phase_ref(cx, to, example);
             if let (Some(from), Some(to)) = (from, to) {
-                if out.when_set.iter().any(|w| w.from.phase == from.phase) {
+                let (rules, key) = if meta.path == WHEN_SET {
+                    (&mut out.when_set, "when_set")
+                } else if meta.path == WHEN_TRUE {
+                    (&mut out.when_true, "when_true")
+                } else {
+                    (&mut out.when_true, "when_is")
+                };
+                let same_value = |w: &WhenSet| {
+                    w.value.as_ref().map(LitStr::value) == value.as_ref().map(LitStr::value)
+                };
+                if rules
+                    .iter()
+                    .any(|w| w.from.phase == from.phase && same_value(w))
+                {
                     cx.error_spanned_by(
                         &from.ident,
                         format!(
-                            "`when_set` already says what `{}` becomes on this field",
+                            "`{key}` already says what `{}` becomes on this field",
                             from.phase.key()
                         ),
                     );
                 } else {
-                    out.when_set.push(WhenSet { from, to });
+                    rules.push(WhenSet {
+                        from,
+                        to,
+                        value: value.clone(),
+                    });
                 }
             }
         }

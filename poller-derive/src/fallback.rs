@@ -33,6 +33,9 @@ pub fn expand(
                     query: &[],
                     auth: #krate::Auth::None,
                     params: &[],
+                    headers: &[],
+                    body: &[],
+                    result: ::core::option::Option::None,
                 };
             }
         }

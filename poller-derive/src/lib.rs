@@ -48,6 +48,7 @@
 //! |---|---|---|
 //! | `name = "..."` | `HttpEndpoint::NAME`, used in logs. Only with `request`. | the struct's name in snake_case (`NaradaStatus` → `narada_status`) |
 //! | `request(...)` | Also implement `HttpEndpoint`; see below. | `StatusResponse` only |
+//! | `failed_message = "..."` | The error message of a failed task that no field explained; `{status}` is the raw status. | no error |
 //! | `crate = path` | Where `poller-core` is, for crates that only depend on a crate re-exporting it (`crate = my_sdk::poller_core`; a string `"my_sdk::poller_core"` works too). | `::poller_core` |
 //!
 //! Inside `request(...)`:
@@ -55,23 +56,35 @@
 //! | Key | Meaning | Default |
 //! |---|---|---|
 //! | `path = "/v1/jobs/{task_id}"` | The path template, appended to the base URL. Required. | |
-//! | `method = "GET"` | `"GET"` or `"POST"` (no body is sent). | `"GET"` |
+//! | `method = "GET"` | `"GET"` or `"POST"` (`POST` sends the `body` below, and no body without it). | `"GET"` |
 //! | `query(name = "template", ...)` | Query parameters; values are templates. A name that is not an identifier can be a string: `query("api-version" = "2")`. | none |
+//! | `headers("Name" = "template", ...)` | Fixed request headers (`Accept`, an API version). | none |
+//! | `body(key = "template", ...)` | With `method = "POST"`: a JSON object of string values, sent as `application/json` (unless `headers` sets a `Content-Type`). | no body |
+//! | `result = "/jobs/{task_id}/result"` | A second `GET`, once the task succeeded, whose body is the output (see `result_url`). | none |
 //! | `auth = bearer` | `Authorization: Bearer <key>`. | this |
+//! | `auth = scheme("Key")` | `Authorization: Key <key>`. | |
 //! | `auth = header("x-api-key")` | The key as the value of that header. | |
+//! | `auth = query("key")` | The key as that query parameter. | |
 //! | `auth = none` | No key is sent. | |
 //!
 //! Templates hold `{task_id}` and named parameters (`{org_id}`); every placeholder is replaced by
 //! a percent-encoded single path segment (form-encoded in query values). Named parameters are
 //! collected, in order of first use, into `RequestSpec::params` and are set with
-//! `HttpSource::param`. A placeholder name is an identifier: an unclosed `{`, an empty `{}`, a
-//! stray `}` or `{not-an-ident}` is a compile error, as is a request that never uses `{task_id}`.
+//! `HttpSource::param`. `{+task_id}` in the path keeps the value's `/`s (each part is still a
+//! percent-encoded segment, and empty, `.` and `..` parts are refused). A placeholder name is an identifier: an unclosed `{`, an empty `{}`, a
+//! stray `}` or `{not-an-ident}` is a compile error, as is a request that never uses `{task_id}`
+//! (in the path, a query value, a header or the body).
 //!
 //! # The status field
 //!
-//! The field named `status`, or the field marked `#[status(field, ...)]`. Its type is `String`
-//! (or `&str`, `Cow<str>`), `serde_json::Value`, or any enum deriving `Serialize`: its serde
-//! string form is the raw status, which is always kept in `Status::raw_status`.
+//! The field named `status`, or the field marked `#[status(field, ...)]` (or
+//! `#[status(field = "data.status", ...)]` for a status inside the field). Its type is `String`
+//! (or `&str`, `Cow<str>`), a number, a `bool`, `serde_json::Value`, or any enum deriving
+//! `Serialize`: its serde string form is the raw status, which is always kept in
+//! `Status::raw_status`. Numbers, booleans and `null` are their JSON text and are mapped as
+//! literals: `succeeded = [true, 2]`, `running = [null]` (an `Option` status field needs `null`
+//! mapped, or `unknown`). `#[status(http_status, running = [202], succeeded = [200])]` on a
+//! `#[serde(skip)] code: u16` takes the status from the HTTP status code.
 //!
 //! ```ignore
 //! #[status(
@@ -98,7 +111,10 @@
 //! # Other fields
 //!
 //! Each field has at most one of these roles, and each role is on at most one field;
-//! `detail` and `when_set` combine with any role.
+//! `detail` and `when_set` combine with any role. Any role can read a value inside the field
+//! instead of the whole field: `#[status(error = "errors[0]", percent = "progress.pct")]`
+//! (object keys and list indexes separated by dots); such values are read as JSON, and roles
+//! read at a path combine freely on one field.
 //!
 //! | Attribute | Becomes | Field types |
 //! |---|---|---|
@@ -112,6 +128,13 @@
 //! | `#[status(retry_after_secs)]` | `Status::retry_after`, the server's hint for when to ask again (it wins over a `Retry-After` header). | any number type, or an `Option` of one |
 //! | `#[status(detail)]` | `Status::details`, under the field's JSON name (serde's `rename` and `rename_all` are followed). Null values are left out. | any `Serialize` |
 //! | `#[status(detail = "name")]` | The same, under `name`. | any `Serialize` |
+//! | `#[status(output_fallback)]` | The output when the output field is unset; several are tried in field order. The value must fit the output type. | any `Serialize` |
+//! | `#[status(json_string)]` | Beside `output` or `output_fallback`: the value is a string holding JSON, read as that JSON (the output type is then `serde_json::Value`). | a string |
+//! | `#[status(count)]`, `#[status(total)]` | `Progress::percent` as `count / total × 100` (no percentage when the total is 0). | numbers |
+//! | `#[status(result_url)]` | Where the result is once the task succeeded (an absolute URL or a path below the base URL): `HttpSource` fetches it and its body becomes the output. A permanent HTTP error there makes the task fail (`http_<code>`); a transient one is a transient error. | a string |
+//! | `#[status(when = failed)]` | Limits the other roles of the same attribute to these phases (`when = [failed, cancelled]`). | |
+//! | `#[status(when_true(a = b))]` | Like `when_set`, when the field is true, a non-zero number, or a non-empty string or list. | any `Serialize` |
+//! | `#[status(when_is("value", a = b))]` | Like `when_set`, when the field equals `value`. | any `Serialize` |
 //! | `#[status(when_set(a = b, ...))]` | When this field is set (`Some`, or not JSON null) and the status value mapped to `a`, the phase becomes `b`. Rules test the mapped phase, not each other's result; when rules on several fields apply, the last field's wins. | any (`Serialize` unless an `Option`) |
 //!
 //! `when_set` expresses rules such as Narada's: `input-required` is `needs_input` while
@@ -129,7 +152,11 @@
 //! with a suggestion for a likely typo); a type that cannot play its role (a sequence as the
 //! status, a string as `percent`, a sequence as `error` …); a duplicated key or role (two
 //! `output` fields, `case_insensitive` twice); a malformed template; `output` and `error` on one
-//! field; an unknown phase in `unknown` or `when_set`; an unsupported method or auth scheme; the
+//! field; an unknown phase in `unknown` or `when_set`; an unsupported method or auth scheme; a
+//! malformed path (`"data..x"`); `when` or `json_string` with no role to apply to;
+//! `output_fallback` without `output`; `count` without `total`; an `http_status` field that
+//! serde would look for in the body, or that is not a number; a body without `POST`; `{+name}`
+//! outside the path; a status value that is not a string, number, boolean or `null`; the
 //! derive on an enum, a union or a tuple struct. Beside the errors the derive emits stub impls,
 //! so that the mistake is not reported again at every use of the type.
 //!

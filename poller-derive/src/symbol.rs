@@ -23,6 +23,11 @@ pub const AUTH: Symbol = Symbol("auth");
 pub const HEADER: Symbol = Symbol("header");
 pub const BEARER: Symbol = Symbol("bearer");
 pub const NONE: Symbol = Symbol("none");
+pub const SCHEME: Symbol = Symbol("scheme");
+pub const HEADERS: Symbol = Symbol("headers");
+pub const BODY: Symbol = Symbol("body");
+pub const RESULT: Symbol = Symbol("result");
+pub const FAILED_MESSAGE: Symbol = Symbol("failed_message");
 
 // Field keys.
 pub const FIELD: Symbol = Symbol("field");
@@ -38,16 +43,28 @@ pub const EVENTS: Symbol = Symbol("events");
 pub const DETAIL: Symbol = Symbol("detail");
 pub const WHEN_SET: Symbol = Symbol("when_set");
 pub const RETRY_AFTER_SECS: Symbol = Symbol("retry_after_secs");
+pub const OUTPUT_FALLBACK: Symbol = Symbol("output_fallback");
+pub const COUNT: Symbol = Symbol("count");
+pub const TOTAL: Symbol = Symbol("total");
+pub const HTTP_STATUS: Symbol = Symbol("http_status");
+pub const RESULT_URL: Symbol = Symbol("result_url");
+pub const WHEN: Symbol = Symbol("when");
+pub const WHEN_TRUE: Symbol = Symbol("when_true");
+pub const WHEN_IS: Symbol = Symbol("when_is");
+pub const JSON_STRING: Symbol = Symbol("json_string");
 
 // serde keys.
 pub const RENAME: Symbol = Symbol("rename");
 pub const RENAME_ALL: Symbol = Symbol("rename_all");
 pub const DESERIALIZE: Symbol = Symbol("deserialize");
+pub const SKIP: Symbol = Symbol("skip");
+pub const SKIP_DESERIALIZING: Symbol = Symbol("skip_deserializing");
+pub const DEFAULT: Symbol = Symbol("default");
 
 /// Every key `#[status(...)]` takes on the struct, for "unknown key" messages.
-pub const CONTAINER_KEYS: &[Symbol] = &[NAME, REQUEST, CRATE];
+pub const CONTAINER_KEYS: &[Symbol] = &[NAME, REQUEST, FAILED_MESSAGE, CRATE];
 /// Every key `request(...)` takes.
-pub const REQUEST_KEYS: &[Symbol] = &[METHOD, PATH, QUERY, AUTH];
+pub const REQUEST_KEYS: &[Symbol] = &[METHOD, PATH, QUERY, HEADERS, BODY, AUTH, RESULT];
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

@@ -28,7 +28,8 @@ impl TemplateError {
     }
 }
 
-/// The placeholder names in `template`, in order (with repeats).
+/// The placeholder names in `template`, in order (with repeats); a `{+name}` placeholder (one
+/// that keeps `/` in a path) is returned as `+name`.
 pub fn placeholders(template: &str) -> Result<Vec<String>, TemplateError> {
     let mut names = Vec::new();
     let mut rest = template;
@@ -45,7 +46,7 @@ pub fn placeholders(template: &str) -> Result<Vec<String>, TemplateError> {
                 if name.is_empty() {
                     return Err(TemplateError::Empty);
                 }
-                if !is_ident(name) {
+                if !is_ident(name.strip_prefix('+').unwrap_or(name)) {
                     return Err(TemplateError::BadName(name.to_owned()));
                 }
                 names.push(name.to_owned());
@@ -86,6 +87,8 @@ mod tests {
             placeholders("/a/{a{b}"),
             Err(TemplateError::BadName("a{b".into()))
         );
+        assert_eq!(placeholders("/v1/{+task_id}").unwrap(), ["+task_id"]);
+        assert!(placeholders("/a/{+}").is_err());
         assert!(placeholders("/a/{_}").is_err());
         assert!(placeholders("/a/{1x}").is_err());
     }

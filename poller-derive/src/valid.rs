@@ -2,7 +2,7 @@
 //! all of them are reported at once.
 
 use crate::ast::{Field, Input};
-use crate::attr::{Phase, Role};
+use crate::attr::{Method, Phase, Role};
 use crate::ctxt::Ctxt;
 use crate::template;
 use crate::types::{Kind, classify};
@@ -12,7 +12,42 @@ pub fn check(cx: &Ctxt, input: &Input) {
     check_container(cx, input);
     check_status_field(cx, input);
     check_roles(cx, input);
+    check_pairs(cx, input);
     check_details(cx, input);
+}
+
+/// Roles that only make sense with another, or with something on the struct.
+fn check_pairs(cx: &Ctxt, input: &Input) {
+    if input.role(Role::Output).is_none() {
+        for (_, r) in input.roles(Role::OutputFallback) {
+            cx.error_spanned_by(
+                &r.key,
+                "`output_fallback` is read when the output field is unset, but no field is marked `output`; mark the preferred field `output`",
+            );
+        }
+    }
+    match (input.role(Role::Count), input.role(Role::Total)) {
+        (Some((_, r)), None) => cx.error_spanned_by(
+            &r.key,
+            "`count` is the part done of a total: mark the field that holds the total `total` (or use `percent` for a number from 0 to 100)",
+        ),
+        (None, Some((_, r))) => cx.error_spanned_by(
+            &r.key,
+            "`total` needs the part done beside it: mark the field that holds it `count`",
+        ),
+        _ => {}
+    }
+    if let Some((field, r)) = input.role(Role::HttpStatus) {
+        if !field.attrs.serde_default {
+            cx.error_spanned_by(
+                &r.key,
+                format!(
+                    "the `http_status` field is filled from the response's HTTP status code, not from the body: add `#[serde(skip)]` (or `#[serde(default)]`) to `{}` so that serde does not look for it",
+                    field.ident
+                ),
+            );
+        }
+    }
 }
 
 fn check_container(cx: &Ctxt, input: &Input) {
@@ -37,7 +72,9 @@ fn check_container(cx: &Ctxt, input: &Input) {
         Some(path) => {
             let value = path.value();
             match template::placeholders(&value) {
-                Ok(names) => uses_task_id |= names.iter().any(|n| n == "task_id"),
+                Ok(names) => {
+                    uses_task_id |= names.iter().any(|n| n.trim_start_matches('+') == "task_id")
+                }
                 Err(e) => {
                     templates_ok = false;
                     cx.error_spanned_by(path, e.message(&value));
@@ -59,20 +96,53 @@ fn check_container(cx: &Ctxt, input: &Input) {
             }
         }
     }
-    for (_, value) in &request.query {
+    for (_, value) in request
+        .query
+        .iter()
+        .chain(&request.body)
+        .chain(&request.headers)
+    {
         let text = value.value();
         match template::placeholders(&text) {
-            Ok(names) => uses_task_id |= names.iter().any(|n| n == "task_id"),
+            Ok(names) => {
+                uses_task_id |= names.iter().any(|n| n.trim_start_matches('+') == "task_id");
+                if let Some(name) = names.iter().find(|n| n.starts_with('+')) {
+                    cx.error_spanned_by(
+                        value,
+                        format!(
+                            "`{{{name}}}` keeps `/` in a path; outside the path every value is sent as it is, so write `{{{}}}`",
+                            name.trim_start_matches('+')
+                        ),
+                    );
+                }
+            }
             Err(e) => {
                 templates_ok = false;
                 cx.error_spanned_by(value, e.message(&text));
             }
         }
     }
+    if let Some(result) = &request.result {
+        let text = result.value();
+        if let Err(e) = template::placeholders(&text) {
+            cx.error_spanned_by(result, e.message(&text));
+        } else if !text.starts_with('/') {
+            cx.error_spanned_by(
+                result,
+                format!("the result path is appended to the base URL, so it starts with `/`: write \"/{text}\""),
+            );
+        }
+    }
+    if let (Some((_, value)), Some(Method::Get) | None) = (request.body.first(), request.method) {
+        cx.error_spanned_by(
+            value,
+            "a request body is sent with `method = \"POST\"`; add it to `request(...)`",
+        );
+    }
     if request.path.is_some() && !uses_task_id && templates_ok && !attrs.incomplete {
         cx.error_spanned_by(
             &request.key,
-            "the request never uses `{task_id}`, so every task would fetch the same URL; put `{task_id}` in the path or a query value where the API expects the task's id",
+            "the request never uses `{task_id}`, so every task would fetch the same URL; put `{task_id}` in the path, a query value, a header or a body value where the API expects the task's id",
         );
     }
 }
@@ -118,15 +188,41 @@ fn check_status_field(cx: &Ctxt, input: &Input) {
         }
     }
 
-    // Its type.
-    let kind = classify(status.ty);
-    let key_span = status.attrs.role(Role::Status);
+    // Its type (a status at a path is read as JSON, whatever the field's type).
+    let pathed = status
+        .attrs
+        .role_attr(Role::Status)
+        .is_some_and(|r| r.path.is_some());
+    let by_code = status.attrs.role(Role::HttpStatus).is_some();
+    let maps_null = status
+        .attrs
+        .mappings
+        .iter()
+        .any(|m| m.values.iter().any(|v| v.value() == "null"));
+    let kind = if pathed {
+        Kind::Json
+    } else {
+        classify(status.ty)
+    };
+    let kind = match kind {
+        Kind::Option(inner) if maps_null || status.attrs.unknown.is_some() || by_code => *inner,
+        other => other,
+    };
+    let key_span = status
+        .attrs
+        .role(Role::Status)
+        .or(status.attrs.role(Role::HttpStatus));
     let wrong = |what: String| match key_span {
         Some(key) => cx.error_spanned_by(key, what),
         None => cx.error_spanned_by(status.ty, what),
     };
     match kind {
-        Kind::Text | Kind::Json | Kind::Other => {}
+        Kind::Number if by_code => {}
+        _ if by_code => wrong(format!(
+            "`http_status` fills `{}` with the HTTP status code: make it a `u16`",
+            status.ident
+        )),
+        Kind::Text | Kind::Json | Kind::Other | Kind::Number | Kind::Bool => {}
         Kind::Option(_) => wrong(format!(
             "the status field must be a `String` or an enum deriving `Serialize`, but `{}` is an Option: a body without a status cannot be mapped to a phase; use `String` (with `#[serde(default)]` if the key can be missing)",
             status.ident
@@ -227,12 +323,22 @@ fn check_roles(cx: &Ctxt, input: &Input) {
     let mut owner: BTreeMap<&'static str, &syn::Ident> = BTreeMap::new();
     for field in &input.fields {
         let is_status = input.is_status(field);
-        // One role per field (`detail` and `when_set` combine with any).
+        // One role per field, among the roles that read the whole field (`detail`,
+        // `when_set` and roles read at a path combine with any).
         let mut roles: Vec<(Role, Option<&syn::Path>)> = Vec::new();
-        if is_status && field.attrs.role(Role::Status).is_none() {
+        let marked_status = field.attrs.role(Role::Status).is_some()
+            || field.attrs.role(Role::HttpStatus).is_some();
+        if is_status && !marked_status {
             roles.push((Role::Status, None));
         }
-        roles.extend(field.attrs.roles.iter().map(|(r, p)| (*r, Some(p))));
+        roles.extend(
+            field
+                .attrs
+                .roles
+                .iter()
+                .filter(|r| r.path.is_none())
+                .map(|r| (r.role, Some(&r.key))),
+        );
         if let Some((first, _)) = roles.first() {
             for (role, key) in &roles[1..] {
                 let Some(key) = key else { continue };
@@ -244,7 +350,7 @@ fn check_roles(cx: &Ctxt, input: &Input) {
                         "`output` and `error` cannot mark the same field: the output is what the task produced, the error what went wrong; mark `{}` as one of them and put the other on its own field",
                         field.ident
                     )
-                } else if *first == Role::Status {
+                } else if matches!(first, Role::Status | Role::HttpStatus) {
                     format!(
                         "`{}` is the status field, so it cannot also be `{}`; put `{}` on another field",
                         field.ident,
@@ -253,35 +359,39 @@ fn check_roles(cx: &Ctxt, input: &Input) {
                     )
                 } else {
                     format!(
-                        "`{}` and `{}` cannot mark the same field: each field has one role (only `detail` and `when_set` combine with others)",
+                        "`{}` and `{}` cannot mark the same field: each field has one role (only `detail`, `when_set` and roles read at a path such as `{} = \"data.x\"` combine with others)",
                         first.key(),
+                        role.key(),
                         role.key()
                     )
                 };
                 cx.error_spanned_by(key, msg);
             }
         }
-        // One field per role.
-        for (role, key) in &roles {
-            if *role == Role::Status {
+        // One field per role (`output_fallback` may be on several, tried in order).
+        for r in &field.attrs.roles {
+            if matches!(r.role, Role::Status | Role::HttpStatus) {
                 continue; // checked in check_status_field
             }
-            let Some(key) = key else { continue };
-            match owner.get(role.key()) {
-                Some(first) => cx.error_spanned_by(
-                    key,
-                    format!(
-                        "duplicate `{}`: `{first}` is already the {} field; mark only one field `{}`",
-                        role.key(),
-                        role.key(),
-                        role.key()
+            if r.role != Role::OutputFallback {
+                match owner.get(r.role.key()) {
+                    Some(first) => cx.error_spanned_by(
+                        &r.key,
+                        format!(
+                            "duplicate `{}`: `{first}` is already the {} field; mark only one field `{}`",
+                            r.role.key(),
+                            r.role.key(),
+                            r.role.key()
+                        ),
                     ),
-                ),
-                None => {
-                    owner.insert(role.key(), field.ident);
+                    None => {
+                        owner.insert(r.role.key(), field.ident);
+                    }
                 }
             }
-            check_type(cx, field, *role, key);
+            if r.path.is_none() {
+                check_type(cx, field, r.role, &r.key);
+            }
         }
     }
 }
@@ -290,7 +400,7 @@ fn check_type(cx: &Ctxt, field: &Field, role: Role, key: &syn::Path) {
     let kind = classify(field.ty);
     let inner = kind.unwrap_option();
     let (ok, expects): (bool, &str) = match role {
-        Role::Status | Role::Output => return,
+        Role::Status | Role::HttpStatus | Role::Output | Role::OutputFallback => return,
         Role::Error => (
             matches!(inner, Kind::Text | Kind::Json | Kind::Map | Kind::Other),
             "the error message (`String` or `Option<String>`) or an error object with `message` and `code` keys (`serde_json::Value` or a type deriving `Serialize`)",
@@ -306,6 +416,14 @@ fn check_type(cx: &Ctxt, field: &Field, role: Role, key: &syn::Path) {
         Role::Progress => (
             matches!(inner, Kind::Number | Kind::Json | Kind::Other),
             "a fraction from 0 to 1 (`f32`, `f64`, or an Option of one)",
+        ),
+        Role::Count | Role::Total => (
+            matches!(inner, Kind::Number | Kind::Json | Kind::Other),
+            "a count (any integer or float type, or an Option of one)",
+        ),
+        Role::ResultUrl => (
+            matches!(inner, Kind::Text | Kind::Json | Kind::Other),
+            "the result's URL (`String` or `Option<String>`)",
         ),
         Role::RetryAfterSecs => (
             matches!(inner, Kind::Number | Kind::Json | Kind::Other),

@@ -25,12 +25,12 @@
 //! | `completed` | [`Succeeded`](poller_core::Phase::Succeeded) |
 //! | `failed` | [`Failed`](poller_core::Phase::Failed), the message from `error` (when there is none: "Dari reported \`failed\` without an error message", so that a failure always says so) |
 //!
-//! Any other value is a permanent [`FetchError::UnknownStatus`]. `current_step` is the progress
+//! Any other value is a permanent [`FetchError::UnknownStatus`](poller_core::FetchError::UnknownStatus). `current_step` is the progress
 //! step and `events` the progress events. The output is `final_result`, else `result` (the
 //! intermediate result, and in the newer revision the structured result). `total_cost_usd`
 //! (`session_cost_usd` in the newer revision), `browser_url`, `downloads_link`,
 //! `video_recording_url`, `log_url`, `created_at` and `updated_at` are kept in
-//! [`Status::details`] when not null. Errors of the API itself come as `{"detail": "..."}`
+//! [`Status::details`](poller_core::Status::details) when not null. Errors of the API itself come as `{"detail": "..."}`
 //! with HTTP 401 (bad key) or 403 (another organization's endpoint): permanent
 //! [`FetchError::Http`] errors whose excerpt shows the detail.
 //!
@@ -50,12 +50,12 @@
 //! late a long job's end is noticed; 30 minutes is far beyond a normal job while still ending
 //! a wait on a job that is stuck (for example paused and never resumed).
 //!
-//! # Types, and why two
+//! # The type
 //!
-//! [`DariResponse`] is the documented body with `#[derive(StatusResponse)]`, which maps the
-//! statuses, step, events, error and details. The derive takes the output from one field, and
-//! Dari's is `final_result` *or else* `result`, so [`DariStatus`] wraps the body, adds that
-//! fallback by hand and carries the request ([`HttpEndpoint`]).
+//! [`DariStatus`] is the documented body with `#[derive(StatusResponse)]`, and nothing else:
+//! the derive maps the statuses, step, events, error, details, the output (`final_result`,
+//! else `result`: `output_fallback`) and the request. The path's first segment is the
+//! `revision` parameter, `task` or `jobs`, set by [`Dari::source`] and [`Dari::jobs_source`].
 
 #[path = "dari_submit.rs"]
 mod submit;
@@ -63,9 +63,8 @@ pub use submit::DariRequest;
 
 use crate::common::{self, client_methods};
 use poller_core::{
-    ApiKey, Auth, BoxPolicy, ConfigError, DynSource, Exponential, FetchError, HttpEndpoint,
-    HttpMethod, HttpOptions, HttpSource, JsonSource, Param, Phase, PollPolicyExt, Provider,
-    RemoteError, RequestSpec, SourceConfig, Status, StatusResponse,
+    ApiKey, BoxPolicy, ConfigError, DynSource, Exponential, HttpOptions, HttpSource, JsonSource,
+    Param, PollPolicyExt, Provider, SourceConfig, StatusResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -135,20 +134,38 @@ pub fn schedule() -> BoxPolicy {
     Exponential::new(Duration::from_secs(2), 1.5, Duration::from_secs(30)).boxed()
 }
 
-/// The body of the job status endpoint, as documented.
+/// The body of the job status endpoint, as documented, and the request that fetches it
+/// (`GET /{revision}/{org_id}/{endpoint_name}/status?job_id={task_id}`, header `X-API-Key`,
+/// where `revision` is `task`, the documented path, or `jobs`, the newer revision's): one
+/// derived struct, the type to poll with.
 ///
-/// Its [`StatusResponse`] impl comes from the derive and takes the output from `final_result`
-/// only; poll with [`DariStatus`], which falls back to `result`.
+/// The output is `final_result`, else `result`; a `failed` job without `error` says so.
 ///
 /// ```
 /// use poller_core::{Phase, StatusResponse};
-/// use poller_providers::dari::DariResponse;
-/// let s = DariResponse::parse(br#"{"status": "running", "current_step": "Filling email field"}"#).unwrap();
+/// use poller_providers::dari::DariStatus;
+/// let s = DariStatus::parse(br#"{"status": "running", "current_step": "Filling email field"}"#).unwrap();
 /// assert_eq!(s.phase, Phase::Running);
 /// assert_eq!(s.progress.unwrap().step.as_deref(), Some("Filling email field"));
+///
+/// let s = DariStatus::parse(br#"{"status": "paused", "result": {"page": 2}}"#).unwrap();
+/// assert_eq!(s.phase, Phase::Paused);
+/// assert_eq!(s.output.unwrap()["page"], 2);
+///
+/// let s = DariStatus::parse(br#"{"status": "failed"}"#).unwrap();
+/// assert_eq!(s.error.unwrap().message, "Dari reported `failed` without an error message");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, StatusResponse)]
-pub struct DariResponse {
+#[status(
+    name = "dari",
+    request(
+        path = "/{revision}/{org_id}/{endpoint_name}/status",
+        query(job_id = "{task_id}"),
+        auth = header("X-API-Key"),
+    ),
+    failed_message = "Dari reported `{status}` without an error message",
+)]
+pub struct DariStatus {
     /// UUID of the job.
     pub job_id: Option<String>,
     /// Portal identifier (`org_id/endpoint_name`).
@@ -174,6 +191,7 @@ pub struct DariResponse {
     #[status(events)]
     pub events: Option<Vec<Value>>,
     /// Intermediate result data (in the newer revision: the structured result).
+    #[status(output_fallback)]
     pub result: Option<Value>,
     /// The final structured result, matching the portal's `output_schema`.
     #[status(output)]
@@ -204,87 +222,18 @@ pub struct DariResponse {
     pub updated_at: Option<String>,
 }
 
-fn into_status(body: DariResponse) -> Result<Status<Value>, FetchError> {
-    let result = body.result.clone().filter(|r| !r.is_null());
-    let mut status = body.into_status()?;
-    if status.output.is_none() {
-        status.output = result;
-    }
-    if status.phase == Phase::Failed && status.error.is_none() {
-        status.error = Some(RemoteError::new(FAILED_WITHOUT_MESSAGE));
-    }
-    Ok(status)
-}
+/// The same type under its former name (the body and the type to poll with were once two).
+pub type DariResponse = DariStatus;
 
-/// The error of a `failed` job whose body has no `error`.
-const FAILED_WITHOUT_MESSAGE: &str = "Dari reported `failed` without an error message";
-
-/// The type to poll Dari with: [`DariResponse`] with `final_result`, else `result`, as output,
-/// and the documented request (`GET /task/{org_id}/{endpoint_name}/status?job_id={task_id}`,
-/// header `X-API-Key`).
+/// The same type, for the newer revision's `/jobs/...` path: the path is chosen by the
+/// `revision` parameter ([`Dari::jobs_source`] sets it to `jobs`).
 ///
 /// ```
-/// use poller_core::{Phase, StatusResponse};
-/// use poller_providers::dari::DariStatus;
-/// let s = DariStatus::parse(br#"{"status": "paused", "result": {"page": 2}}"#).unwrap();
-/// assert_eq!(s.phase, Phase::Paused);
-/// assert_eq!(s.output.unwrap()["page"], 2);
-///
-/// let s = DariStatus::parse(br#"{"status": "failed", "error": "captcha"}"#).unwrap();
-/// assert_eq!(s.error.unwrap().message, "captcha");
-/// let s = DariStatus::parse(br#"{"status": "failed"}"#).unwrap();
-/// assert_eq!(s.error.unwrap().message, "Dari reported `failed` without an error message");
+/// use poller_providers::dari::Dari;
+/// let s = Dari::new("k", "o", "e").jobs_source().unwrap();
+/// assert_eq!(s.url_for("j").unwrap().path(), "/jobs/o/e/status");
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DariStatus(pub DariResponse);
-
-impl StatusResponse for DariStatus {
-    type Output = Value;
-
-    fn into_status(self) -> Result<Status<Value>, FetchError> {
-        into_status(self.0)
-    }
-}
-
-impl HttpEndpoint for DariStatus {
-    const NAME: &'static str = NAME;
-    const REQUEST: RequestSpec = RequestSpec {
-        method: HttpMethod::Get,
-        path: "/task/{org_id}/{endpoint_name}/status",
-        query: &[("job_id", "{task_id}")],
-        auth: Auth::Header(KEY_HEADER),
-        params: &["org_id", "endpoint_name"],
-    };
-}
-
-/// [`DariStatus`] on the newer revision's path,
-/// `GET /jobs/{org_id}/{endpoint_name}/status?job_id={task_id}`.
-///
-/// ```
-/// use poller_core::HttpEndpoint;
-/// use poller_providers::dari::DariJobsStatus;
-/// assert_eq!(DariJobsStatus::REQUEST.path, "/jobs/{org_id}/{endpoint_name}/status");
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DariJobsStatus(pub DariResponse);
-
-impl StatusResponse for DariJobsStatus {
-    type Output = Value;
-
-    fn into_status(self) -> Result<Status<Value>, FetchError> {
-        into_status(self.0)
-    }
-}
-
-impl HttpEndpoint for DariJobsStatus {
-    const NAME: &'static str = NAME;
-    const REQUEST: RequestSpec = RequestSpec {
-        path: "/jobs/{org_id}/{endpoint_name}/status",
-        ..DariStatus::REQUEST
-    };
-}
+pub type DariJobsStatus = DariStatus;
 
 /// A source for the production API: `api_key`, the organization and the portal endpoint.
 ///
@@ -365,7 +314,7 @@ impl Dari {
         self
     }
 
-    fn http_source<R: HttpEndpoint>(&self) -> Result<HttpSource<R>, ConfigError> {
+    fn http_source(&self, revision: &str) -> Result<HttpSource<DariStatus>, ConfigError> {
         for (p, value) in PARAMS.iter().zip([&self.org_id, &self.endpoint_name]) {
             if value.is_empty() {
                 return Err(ConfigError::MissingParam {
@@ -376,6 +325,7 @@ impl Dari {
         }
         Ok(
             HttpSource::with_options(&self.base_url, self.key.clone(), self.http.clone())?
+                .param("revision", revision)
                 .param("org_id", self.org_id.clone())
                 .param("endpoint_name", self.endpoint_name.clone()),
         )
@@ -383,7 +333,7 @@ impl Dari {
 
     /// The typed source, on the documented `/task/...` path.
     pub fn source(&self) -> Result<HttpSource<DariStatus>, ConfigError> {
-        self.http_source()
+        self.http_source("task")
     }
 
     /// The typed source on the newer revision's `/jobs/...` path.
@@ -393,7 +343,7 @@ impl Dari {
     /// assert_eq!(s.url_for("j").unwrap().path(), "/jobs/o/e/status");
     /// ```
     pub fn jobs_source(&self) -> Result<HttpSource<DariJobsStatus>, ConfigError> {
-        self.http_source()
+        self.http_source("jobs")
     }
 }
 

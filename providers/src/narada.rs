@@ -21,9 +21,9 @@
 //! | `success` | [`Succeeded`](poller_core::Phase::Succeeded) | |
 //! | `error` | [`Failed`](poller_core::Phase::Failed) | the error message is `response.text` when present |
 //!
-//! Any other value is a permanent [`FetchError::UnknownStatus`]. The output is `response` (any
+//! Any other value is a permanent [`FetchError::UnknownStatus`](poller_core::FetchError::UnknownStatus). The output is `response` (any
 //! JSON). `createdAt`, `completedAt`, `usage` (`{"actions", "credits"}`) and `browserWindowId`
-//! are kept in [`Status::details`] under those names when not null.
+//! are kept in [`Status::details`](poller_core::Status::details) under those names when not null.
 //!
 //! To stop at the first `input-required` instead of polling on, add
 //! [`stop_on_input`](poller_core::PollPolicyExt::stop_on_input) to the policy.
@@ -36,13 +36,12 @@
 //! applications" and "always set a maximum timeout"; the official SDK's timeout is 1000 s.
 //! Growing ×1.5 from 5 s reaches 10 s on the third poll and stays inside the advised range.
 //!
-//! # Types, and why two
+//! # The type
 //!
-//! [`NaradaResponse`] is the documented body with `#[derive(StatusResponse)]`: the derive maps
-//! the statuses, `completedAt` (`when_set(needs_input = failed)`), the output and the details.
-//! The derive cannot take the error message from a field *inside* `response` (the output), so
-//! [`NaradaStatus`] wraps it, adds that one rule by hand and carries the request
-//! ([`HttpEndpoint`]); it is the type to poll with: `HttpSource<NaradaStatus>`.
+//! [`NaradaStatus`] is the documented body with `#[derive(StatusResponse)]`, and nothing else:
+//! the derive maps the statuses, `completedAt` (`when_set(needs_input = failed)`), the output,
+//! the error message and the question inside the output (`error = "text", when = failed`),
+//! the details and the request.
 
 #[path = "narada_submit.rs"]
 mod submit;
@@ -50,9 +49,8 @@ pub use submit::{CREATE_PATH, ExecutionMode, NaradaRequest};
 
 use crate::common::{self, client_methods};
 use poller_core::{
-    ApiKey, Auth, BoxPolicy, ConfigError, DynSource, Exponential, FetchError, HttpEndpoint,
-    HttpMethod, HttpOptions, HttpSource, JsonSource, Phase, PollPolicyExt, Provider, RemoteError,
-    RequestSpec, SourceConfig, Status, StatusResponse,
+    ApiKey, BoxPolicy, ConfigError, DynSource, Exponential, HttpOptions, HttpSource, JsonSource,
+    PollPolicyExt, Provider, SourceConfig, StatusResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -104,22 +102,37 @@ pub fn schedule() -> BoxPolicy {
     Exponential::new(Duration::from_secs(5), 1.5, Duration::from_secs(10)).boxed()
 }
 
-/// The body of `GET /fast/v2/remote-dispatch/responses/{requestId}`, as documented.
+/// The body of `GET /fast/v2/remote-dispatch/responses/{requestId}`, as documented, and the
+/// request that fetches it (header `x-api-key`): one derived struct, the type to poll with
+/// (`HttpSource<NaradaStatus>`).
 ///
-/// Its [`StatusResponse`] impl comes from the derive and leaves the error message out; poll
-/// with [`NaradaStatus`], which adds it.
+/// The error message of a failed task is `response.text` (else "Narada reported \`error\`
+/// without a message"), and the question of an `input-required` task is its progress step.
 ///
 /// ```
 /// use poller_core::{Phase, StatusResponse};
-/// use poller_providers::narada::NaradaResponse;
+/// use poller_providers::narada::NaradaStatus;
 /// let body = br#"{"status": "pending", "response": null,
 ///     "createdAt": "2024-12-19T00:00:00.000000+00:00", "completedAt": null}"#;
-/// let s = NaradaResponse::parse(body).unwrap();
+/// let s = NaradaStatus::parse(body).unwrap();
 /// assert_eq!((s.phase, s.raw_status.as_str()), (Phase::Running, "pending"));
+///
+/// let s = NaradaStatus::parse(br#"{"status": "error", "response": {"text": "network timeout"},
+///     "createdAt": "2024-12-19T00:00:00.000000+00:00", "completedAt": "2024-12-19T00:02:30.000000+00:00"}"#).unwrap();
+/// assert_eq!(s.phase, Phase::Failed);
+/// assert_eq!(s.error.unwrap().message, "network timeout");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, StatusResponse)]
 #[serde(rename_all = "camelCase")]
-pub struct NaradaResponse {
+#[status(
+    name = "narada",
+    request(
+        path = "/fast/v2/remote-dispatch/responses/{task_id}",
+        auth = header("x-api-key"),
+    ),
+    failed_message = "Narada reported `{status}` without a message",
+)]
+pub struct NaradaStatus {
     /// `pending`, `success`, `error` or `input-required`.
     #[status(
         running = ["pending"],
@@ -131,6 +144,8 @@ pub struct NaradaResponse {
     /// The task's response data; null while pending. `{"text": ...}` for `error` and
     /// `input-required`.
     #[status(output)]
+    #[status(error = "text", when = failed)]
+    #[status(step = "text", when = needs_input)]
     pub response: Option<Value>,
     /// When the task was created (ISO 8601).
     #[status(detail)]
@@ -146,11 +161,14 @@ pub struct NaradaResponse {
     pub browser_window_id: Option<String>,
 }
 
-impl NaradaResponse {
+/// The same type under its former name (the body and the type to poll with were once two).
+pub type NaradaResponse = NaradaStatus;
+
+impl NaradaStatus {
     /// `response.text`, when it is a non-empty string.
     ///
     /// ```
-    /// let r: poller_providers::narada::NaradaResponse =
+    /// let r: poller_providers::narada::NaradaStatus =
     ///     serde_json::from_str(r#"{"status": "error", "response": {"text": "timeout"}}"#).unwrap();
     /// assert_eq!(r.text(), Some("timeout"));
     /// ```
@@ -161,58 +179,6 @@ impl NaradaResponse {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
     }
-}
-
-/// The type to poll Narada with: [`NaradaResponse`] plus the error message rule, and the
-/// request (`GET /fast/v2/remote-dispatch/responses/{task_id}`, header `x-api-key`).
-///
-/// ```
-/// use poller_core::{Phase, StatusResponse};
-/// use poller_providers::narada::NaradaStatus;
-/// let s = NaradaStatus::parse(br#"{"status": "error", "response": {"text": "network timeout"},
-///     "createdAt": "2024-12-19T00:00:00.000000+00:00", "completedAt": "2024-12-19T00:02:30.000000+00:00"}"#).unwrap();
-/// assert_eq!(s.phase, Phase::Failed);
-/// assert_eq!(s.error.unwrap().message, "network timeout");
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct NaradaStatus(pub NaradaResponse);
-
-impl StatusResponse for NaradaStatus {
-    type Output = Value;
-
-    fn into_status(self) -> Result<Status<Value>, FetchError> {
-        let text = self.0.text().map(str::to_owned);
-        let fallback = match (&self.0.response, self.0.status.as_str()) {
-            (Some(r), _) if !r.is_null() => r.to_string(),
-            (_, "input-required") => "the task ended waiting for input".to_string(),
-            (_, raw) => format!("Narada reported `{raw}` without a message"),
-        };
-        let mut status = self.0.into_status()?;
-        match status.phase {
-            Phase::Failed if status.error.is_none() => {
-                status.error = Some(RemoteError::new(text.unwrap_or(fallback)));
-            }
-            Phase::NeedsInput => {
-                if let Some(question) = text {
-                    status.progress.get_or_insert_with(Default::default).step = Some(question);
-                }
-            }
-            _ => {}
-        }
-        Ok(status)
-    }
-}
-
-impl HttpEndpoint for NaradaStatus {
-    const NAME: &'static str = NAME;
-    const REQUEST: RequestSpec = RequestSpec {
-        method: HttpMethod::Get,
-        path: "/fast/v2/remote-dispatch/responses/{task_id}",
-        query: &[],
-        auth: Auth::Header(KEY_HEADER),
-        params: &[],
-    };
 }
 
 /// A source for the production API with `api_key` and default transport settings.

@@ -24,10 +24,10 @@
 //! | `completed` | [`Succeeded`](poller_core::Phase::Succeeded): the service answered 200-299 |
 //! | `failed` | [`Failed`](poller_core::Phase::Failed): the service answered otherwise, or an internal error occurred |
 //!
-//! Any other value is a permanent [`FetchError::UnknownStatus`]. The output is `output` (the
+//! Any other value is a permanent [`FetchError::UnknownStatus`](poller_core::FetchError::UnknownStatus). The output is `output` (the
 //! service's body decoded as JSON) when present, else `raw_output` as a JSON string. On
 //! `failed`, the error's message is `fail_reason` and its code the service's `status_code`.
-//! `status_code` and `raw_output` are kept in [`Status::details`].
+//! `status_code` and `raw_output` are kept in [`Status::details`](poller_core::Status::details).
 //!
 //! # Default policy
 //!
@@ -39,12 +39,12 @@
 //! pull, model load) can take minutes, so the delay grows to a 15 s cap and the deadline is
 //! long: one hour covers a cold start plus a queue without waiting forever.
 //!
-//! # Types, and why two
+//! # The type
 //!
-//! [`VesslResponse`] is the documented body with `#[derive(StatusResponse)]`, which maps the
-//! statuses, `fail_reason` and the details. The derive takes the output from one field, and
-//! VESSL's is `output` *or else* `raw_output`, so [`VesslStatus`] wraps the body, adds that
-//! fallback and the error code by hand, and carries the request ([`HttpEndpoint`]).
+//! [`VesslStatus`] is the documented body with `#[derive(StatusResponse)]`, and nothing else:
+//! the derive maps the statuses, `fail_reason`, the error code (`error_code, when = failed`),
+//! the details, the output (`output`, else `raw_output` decoded when it holds JSON:
+//! `output_fallback, json_string`) and the request.
 
 #[path = "vessl_submit.rs"]
 mod submit;
@@ -52,9 +52,8 @@ pub use submit::VesslRequest;
 
 use crate::common::{self, client_methods};
 use poller_core::{
-    ApiKey, Auth, BoxPolicy, ConfigError, DynSource, Exponential, FetchError, HttpEndpoint,
-    HttpMethod, HttpOptions, HttpSource, JsonSource, Phase, PollPolicyExt, Provider, RemoteError,
-    RequestSpec, SourceConfig, Status, StatusResponse,
+    ApiKey, BoxPolicy, ConfigError, DynSource, Exponential, HttpOptions, HttpSource, JsonSource,
+    PollPolicyExt, Provider, SourceConfig, StatusResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -105,19 +104,31 @@ pub fn schedule() -> BoxPolicy {
     Exponential::new(Duration::from_secs(1), 1.5, Duration::from_secs(15)).boxed()
 }
 
-/// The body of `GET {base_url}/async/{request_id}/output`, as documented.
+/// The body of `GET {base_url}/async/{request_id}/output`, as documented, and the request
+/// that fetches it (bearer token): one derived struct, the type to poll with.
 ///
-/// Its [`StatusResponse`] impl comes from the derive and takes the output from `output` only;
-/// poll with [`VesslStatus`], which falls back to `raw_output`.
+/// The output is `output`, else `raw_output` (parsed when it holds JSON); a failure's message
+/// is `fail_reason` and its code the service's `status_code`.
 ///
 /// ```
 /// use poller_core::{Phase, StatusResponse};
-/// use poller_providers::vessl::VesslResponse;
-/// let s = VesslResponse::parse(br#"{"status": "in_progress"}"#).unwrap();
+/// use poller_providers::vessl::VesslStatus;
+/// let s = VesslStatus::parse(br#"{"status": "in_progress"}"#).unwrap();
 /// assert_eq!(s.phase, Phase::Running);
+///
+/// let s = VesslStatus::parse(br#"{"status": "failed", "status_code": 502,
+///     "raw_output": "<html>Bad gateway</html>", "fail_reason": "upstream error"}"#).unwrap();
+/// assert_eq!(s.phase, Phase::Failed);
+/// assert_eq!(s.error.unwrap().to_string(), "502: upstream error");
+/// assert_eq!(s.output.unwrap(), "<html>Bad gateway</html>");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, StatusResponse)]
-pub struct VesslResponse {
+#[status(
+    name = "vessl",
+    request(path = "/async/{task_id}/output"),
+    failed_message = "the request failed without a reason"
+)]
+pub struct VesslStatus {
     /// `pending`, `in_progress`, `completed` or `failed`.
     #[status(
         queued = ["pending"],
@@ -127,10 +138,10 @@ pub struct VesslResponse {
     )]
     pub status: String,
     /// The service's HTTP status code (only when `completed` or `failed`).
-    #[status(detail)]
+    #[status(detail, error_code, when = failed)]
     pub status_code: Option<u16>,
     /// The service's response body (only when `completed` or `failed`).
-    #[status(detail)]
+    #[status(detail, output_fallback, json_string)]
     pub raw_output: Option<String>,
     /// The response body decoded as JSON; absent when it is not JSON.
     #[status(output)]
@@ -140,61 +151,8 @@ pub struct VesslResponse {
     pub fail_reason: Option<String>,
 }
 
-/// The type to poll VESSL with: [`VesslResponse`] with `output`, else `raw_output`, as output,
-/// the service's status code as the error code, and the request
-/// (`GET /async/{task_id}/output` below the base URL, bearer token).
-///
-/// ```
-/// use poller_core::{Phase, StatusResponse};
-/// use poller_providers::vessl::VesslStatus;
-/// let s = VesslStatus::parse(br#"{"status": "failed", "status_code": 502,
-///     "raw_output": "<html>Bad gateway</html>", "fail_reason": "upstream error"}"#).unwrap();
-/// assert_eq!(s.phase, Phase::Failed);
-/// assert_eq!(s.error.unwrap().to_string(), "502: upstream error");
-/// assert_eq!(s.output.unwrap(), "<html>Bad gateway</html>");
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct VesslStatus(pub VesslResponse);
-
-impl StatusResponse for VesslStatus {
-    type Output = Value;
-
-    fn into_status(self) -> Result<Status<Value>, FetchError> {
-        let raw = self.0.raw_output.clone();
-        let code = self.0.status_code;
-        let mut status = self.0.into_status()?;
-        if status.output.is_none() {
-            // `output` is absent when the body is not JSON; a JSON `null` body reads as absent
-            // too, and is given back as null rather than as the string "null".
-            status.output = raw.map(|raw| serde_json::from_str(&raw).unwrap_or(Value::String(raw)));
-        }
-        if status.phase == Phase::Failed {
-            let error = status.error.take().unwrap_or_else(|| {
-                RemoteError::new(match code {
-                    Some(c) => format!("the service answered HTTP {c}"),
-                    None => "the request failed without a reason".to_string(),
-                })
-            });
-            status.error = Some(match code {
-                Some(c) => error.with_code(c.to_string()),
-                None => error,
-            });
-        }
-        Ok(status)
-    }
-}
-
-impl HttpEndpoint for VesslStatus {
-    const NAME: &'static str = NAME;
-    const REQUEST: RequestSpec = RequestSpec {
-        method: HttpMethod::Get,
-        path: "/async/{task_id}/output",
-        query: &[],
-        auth: Auth::Bearer,
-        params: &[],
-    };
-}
+/// The same type under its former name (the body and the type to poll with were once two).
+pub type VesslResponse = VesslStatus;
 
 /// A source for the service at `base_url` (of the form [`BASE_URL_HINT`]) with `token`.
 ///

@@ -144,6 +144,11 @@ impl HttpClient {
     /// let req = c.authorize(c.reqwest().get("https://example.com"), Auth::Header("x-api-key"), &ApiKey::new("k")).unwrap();
     /// let req = req.build().unwrap();
     /// assert!(req.headers()["x-api-key"].is_sensitive());
+    ///
+    /// let req = c.authorize(c.reqwest().get("https://example.com"), Auth::Scheme("Key"), &ApiKey::new("k")).unwrap();
+    /// assert_eq!(req.build().unwrap().headers()["authorization"], "Key k");
+    /// let req = c.authorize(c.reqwest().get("https://example.com/a"), Auth::Query("key"), &ApiKey::new("k")).unwrap();
+    /// assert_eq!(req.build().unwrap().url().as_str(), "https://example.com/a?key=k");
     /// ```
     pub fn authorize(
         &self,
@@ -171,6 +176,13 @@ impl HttpClient {
                 v.set_sensitive(true);
                 request.header(name, v)
             }
+            Auth::Scheme(scheme) => {
+                let mut v = HeaderValue::from_str(&format!("{scheme} {}", key.expose()))
+                    .map_err(|_| bad_key())?;
+                v.set_sensitive(true);
+                request.header(AUTHORIZATION, v)
+            }
+            Auth::Query(name) => request.query(&[(name, key.expose())]),
         })
     }
 

@@ -57,6 +57,10 @@ pub fn encode_segment(value: &str) -> String {
 /// which would otherwise move the request up the path, and an empty value, which would leave
 /// an empty segment (`/jobs//status`) that servers and proxies may collapse into another path.
 ///
+/// A placeholder written `{+name}` keeps the `/`s of its value (for ids such as
+/// `operations/abc123`): each part between them is encoded as a segment of its own, and is
+/// refused when it is empty, `.` or `..`.
+///
 /// ```
 /// use std::collections::BTreeMap;
 /// use poller_core::http::render_template;
@@ -68,35 +72,56 @@ pub fn encode_segment(value: &str) -> String {
 /// assert!(render_template("/{nope}", "t", &params).is_err());
 /// assert!(render_template("/jobs/{task_id}", "..", &params).is_err());
 /// assert!(render_template("/jobs/{task_id}/output", "", &params).is_err());
+/// assert_eq!(
+///     render_template("/v1/{+task_id}", "operations/a b?", &params).unwrap(),
+///     "/v1/operations/a%20b%3F",
+/// );
+/// assert!(render_template("/v1/{+task_id}", "operations/../secrets", &params).is_err());
+/// assert!(render_template("/v1/{+task_id}", "/etc", &params).is_err());
 /// ```
 pub fn render_template(
     template: &str,
     task_id: &str,
     params: &BTreeMap<String, String>,
 ) -> Result<String, ConfigError> {
+    // Refused wherever they are used (a query value too), as no id or parameter is meant to be
+    // a dot segment.
     let dots = |v: &str| matches!(v, "." | "..");
     if dots(task_id) || params.values().any(|v| dots(v)) {
         return Err(ConfigError::Other(format!(
             "a path segment cannot be `.` or `..` (template {template:?})"
         )));
     }
-    substitute(template, task_id, params, |value| {
-        if value.is_empty() {
+    let segment = |value: &str| -> Result<String, ConfigError> {
+        if matches!(value, "." | "..") {
+            Err(ConfigError::Other(format!(
+                "a path segment cannot be `.` or `..` (template {template:?})"
+            )))
+        } else if value.is_empty() {
             Err(ConfigError::Other(format!(
                 "a path segment cannot be empty (template {template:?})"
             )))
         } else {
             Ok(encode_segment(value))
         }
+    };
+    substitute(template, task_id, params, |value, keep_slashes| {
+        if keep_slashes {
+            let parts: Result<Vec<String>, ConfigError> = value.split('/').map(segment).collect();
+            Ok(parts?.join("/"))
+        } else {
+            segment(value)
+        }
     })
 }
 
-/// Replaces placeholders with values passed through `encode`, which may refuse a value.
+/// Replaces placeholders with values passed through `encode`, which may refuse a value; its
+/// second argument is `true` for a `{+name}` placeholder.
 pub(crate) fn substitute(
     template: &str,
     task_id: &str,
     params: &BTreeMap<String, String>,
-    encode: impl Fn(&str) -> Result<String, ConfigError>,
+    encode: impl Fn(&str, bool) -> Result<String, ConfigError>,
 ) -> Result<String, ConfigError> {
     let mut out = String::with_capacity(template.len() + task_id.len());
     let mut rest = template;
@@ -106,7 +131,11 @@ pub(crate) fn substitute(
         let close = after
             .find('}')
             .ok_or_else(|| ConfigError::Other(format!("unclosed `{{` in template {template:?}")))?;
-        let name = &after[..close];
+        let written = &after[..close];
+        let (name, keep_slashes) = match written.strip_prefix('+') {
+            Some(name) => (name, true),
+            None => (written, false),
+        };
         let value = if name == "task_id" {
             task_id
         } else {
@@ -118,7 +147,7 @@ pub(crate) fn substitute(
                     doc: format!("used by the request template {template:?}"),
                 })?
         };
-        out.push_str(&encode(value)?);
+        out.push_str(&encode(value, keep_slashes)?);
         rest = &after[close + 1..];
     }
     out.push_str(rest);

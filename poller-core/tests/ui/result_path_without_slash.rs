@@ -1,0 +1,10 @@
+use poller_core::StatusResponse;
+
+#[derive(serde::Deserialize, StatusResponse)]
+#[status(request(path = "/v1/jobs/{task_id}", result = "v1/jobs/{task_id}/result"))]
+struct Job {
+    #[status(succeeded = ["done"])]
+    status: String,
+}
+
+fn main() {}
