@@ -13,4 +13,5 @@ mod dari;
 mod narada;
 mod policies;
 mod runware;
+mod tls;
 mod vessl;

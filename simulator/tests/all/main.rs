@@ -15,4 +15,5 @@ mod log;
 mod narada;
 mod runware;
 mod server;
+mod tls;
 mod vessl;
