@@ -28,7 +28,7 @@ use poller_sim::{Keys, RunwareTask, Script, Simulator};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 const MEDIAN_SECS: f64 = 10.0;
 const SIGMA: f64 = 0.3;
@@ -37,28 +37,12 @@ const BATCH: usize = 100;
 // --- shared helpers ---------------------------------------------------------------------
 
 mod common;
-use common::{cpu_seconds, cpu_split, peak_rss_mib, unit};
+use common::{cpu_seconds, cpu_split, normal, peak_rss_mib, percentile, unix_micros};
 
 /// Task `i`'s duration: log-normal, median 10 s, sigma 0.3 (the same in every process).
 fn duration(seed: u64, i: usize) -> Duration {
     let mut s = seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-    let u1 = unit(&mut s).max(1e-12);
-    let u2 = unit(&mut s);
-    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-    Duration::from_secs_f64(MEDIAN_SECS * (SIGMA * z).exp())
-}
-
-fn unix_micros(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros() as u64
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    Duration::from_secs_f64(MEDIAN_SECS * (SIGMA * normal(&mut s)).exp())
 }
 
 // --- the simulator process (--serve) ----------------------------------------------------

@@ -1,5 +1,5 @@
-//! Helpers shared by the benchmarks: a seedable random source and per-process CPU and memory
-//! figures from `/proc`.
+//! Helpers shared by the benchmarks: a seedable random source, percentiles, wall-clock
+//! microseconds and per-process CPU and memory figures from `/proc`.
 #![allow(dead_code)] // each benchmark uses its own subset
 
 /// splitmix64: a small deterministic generator, so every run draws the same workload.
@@ -14,6 +14,29 @@ pub fn splitmix(state: &mut u64) -> u64 {
 /// A uniform draw in [0, 1).
 pub fn unit(state: &mut u64) -> f64 {
     (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A standard normal draw (Box-Muller).
+pub fn normal(state: &mut u64) -> f64 {
+    let u1 = unit(state).max(1e-12);
+    let u2 = unit(state);
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+/// Nearest-rank percentile of sorted values (NaN when there are none).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Microseconds since the Unix epoch.
+pub fn unix_micros(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_micros() as u64
 }
 
 /// User and system CPU seconds of a process (`"self"` or a pid), from /proc/<pid>/stat
