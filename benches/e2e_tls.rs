@@ -52,13 +52,15 @@ use poller_core::{
 use poller_providers as _; // links the providers' registry entries
 use poller_sim::{Keys, RunwareTask, Script, Simulator};
 use serde::Deserialize;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 mod common;
-use common::{cpu_seconds, cpu_split, normal, peak_rss_mib, percentile, unit, unix_micros};
+use common::{
+    LineProcess, cpu_split, normal, peak_rss_mib, percentile, two_thread_runtime, unit, unix_micros,
+};
 
 /// Submissions are spread evenly over this long.
 const ARRIVAL_SECS: f64 = 60.0;
@@ -139,11 +141,7 @@ fn job(api: Api, seed: u64, i: usize, n: usize) -> (Duration, Duration) {
 ///   `T0 + arrival + duration` (wall clock, µs); answers `added`;
 /// - `count`: answers `count C…`, the API requests each simulator served, in start order.
 fn serve() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = two_thread_runtime();
     let dir = std::env::temp_dir().join(format!("poller-e2e-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory for the CA files");
     let mut sims = Vec::new();
@@ -478,11 +476,7 @@ fn lags(
 
 fn client(args: &[String]) {
     let args = Arc::new(ClientArgs::parse(args));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = two_thread_runtime();
     let job_args = args.clone();
     // On a worker, as an application would run it, not on the blocking main thread.
     let seen = rt.block_on(async move {
@@ -520,31 +514,19 @@ fn client(args: &[String]) {
 // --- the orchestrator -------------------------------------------------------------------
 
 struct Sim {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    process: LineProcess,
     /// (client, api, url, CA file), in the simulator's order.
     sims: Vec<(String, String, String, String)>,
 }
 
 impl Sim {
     fn start(exe: &std::path::Path) -> Sim {
-        let mut child = Command::new(exe)
-            .arg("--serve")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the simulator process");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
         let mut sim = Sim {
-            child,
-            stdin,
-            stdout,
+            process: LineProcess::start(exe, "--serve"),
             sims: Vec::new(),
         };
         loop {
-            let line = sim.read_line();
+            let line = sim.process.read_line();
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["sim", client, api, url, ca] => sim.sims.push((
@@ -557,22 +539,6 @@ impl Sim {
                 _ => panic!("unexpected simulator output {line:?}"),
             }
         }
-    }
-
-    fn read_line(&mut self) -> String {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("simulator output");
-        line.trim().to_string()
-    }
-
-    fn command(&mut self, cmd: &str) -> Vec<u64> {
-        writeln!(self.stdin, "{cmd}").expect("simulator input");
-        self.stdin.flush().unwrap();
-        self.read_line()
-            .split_whitespace()
-            .skip(1)
-            .map(|w| w.parse().expect("a number"))
-            .collect()
     }
 
     fn url_and_ca(&self, client: &str, api: Api) -> (String, String) {
@@ -631,8 +597,8 @@ fn main() {
     let exe = std::env::current_exe().expect("current exe");
     let mut sim = Sim::start(&exe);
     let t0 = unix_micros(SystemTime::now() + LEAD);
-    sim.command(&format!("add {n} {seed} {t0}"));
-    let sim_cpu_before = cpu_seconds(&sim.child.id().to_string());
+    sim.process.command(&format!("add {n} {seed} {t0}"));
+    let sim_cpu_before = sim.process.cpu();
     let children: Vec<_> = CLIENTS
         .iter()
         .map(|client| {
@@ -652,8 +618,8 @@ fn main() {
         .into_iter()
         .map(|c| c.wait_with_output().expect("a client's output"))
         .collect();
-    let sim_cpu = cpu_seconds(&sim.child.id().to_string()) - sim_cpu_before;
-    let counts = sim.command("count");
+    let sim_cpu = sim.process.cpu() - sim_cpu_before;
+    let counts = sim.process.command("count");
     let mut figures = Vec::new();
     for (client, output) in CLIENTS.iter().zip(outputs) {
         assert!(output.status.success(), "client {client} failed");
@@ -729,6 +695,5 @@ fn main() {
         naive.requests[Api::Runware as usize],
         verdict(runware >= 20.0),
     );
-    drop(sim.stdin);
-    let _ = sim.child.wait();
+    sim.process.finish();
 }

@@ -25,8 +25,8 @@ use poller_core::{BoxPolicy, Fixed, SourceOptions, Tracker, TrackerEvent};
 use poller_providers::narada::{Narada, NaradaResponse};
 use poller_providers::runware::Runware;
 use poller_sim::{Keys, RunwareTask, Script, Simulator};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -37,7 +37,7 @@ const BATCH: usize = 100;
 // --- shared helpers ---------------------------------------------------------------------
 
 mod common;
-use common::{cpu_seconds, cpu_split, normal, peak_rss_mib, percentile, unix_micros};
+use common::{LineProcess, cpu_split, normal, peak_rss_mib, percentile, unix_micros};
 
 /// Task `i`'s duration: log-normal, median 10 s, sigma 0.3 (the same in every process).
 fn duration(seed: u64, i: usize) -> Duration {
@@ -329,49 +329,25 @@ fn client(args: &[String]) {
 struct Sim {
     exe: std::path::PathBuf,
     runs: u32,
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    process: LineProcess,
     base_url: String,
 }
 
 impl Sim {
     fn start(exe: std::path::PathBuf) -> Sim {
-        let mut child = Command::new(&exe)
-            .arg("--serve")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the simulator process");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut sim = Sim {
+        let mut process = LineProcess::start(&exe, "--serve");
+        let line = process.read_line();
+        let base_url = line.strip_prefix("url ").expect("url").to_string();
+        Sim {
             exe,
             runs: 0,
-            child,
-            stdin,
-            stdout,
-            base_url: String::new(),
-        };
-        let line = sim.read_line();
-        sim.base_url = line.strip_prefix("url ").expect("url").to_string();
-        sim
-    }
-
-    fn read_line(&mut self) -> String {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("simulator output");
-        line.trim().to_string()
+            process,
+            base_url,
+        }
     }
 
     fn command(&mut self, cmd: &str) -> Vec<u64> {
-        writeln!(self.stdin, "{cmd}").expect("simulator input");
-        self.stdin.flush().unwrap();
-        self.read_line()
-            .split_whitespace()
-            .skip(1)
-            .map(|w| w.parse().expect("a number"))
-            .collect()
+        self.process.command(cmd)
     }
 
     fn count(&mut self) -> u64 {
@@ -379,7 +355,7 @@ impl Sim {
     }
 
     fn cpu(&self) -> f64 {
-        cpu_seconds(&self.child.id().to_string())
+        self.process.cpu()
     }
 }
 
@@ -526,6 +502,5 @@ fn main() {
             verdict(fewer >= 10.0),
         );
     }
-    drop(sim.stdin);
-    let _ = sim.child.wait();
+    sim.process.finish();
 }

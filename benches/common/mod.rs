@@ -2,6 +2,9 @@
 //! microseconds and per-process CPU and memory figures from `/proc`.
 #![allow(dead_code)] // each benchmark uses its own subset
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
 /// splitmix64: a small deterministic generator, so every run draws the same workload.
 pub fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -69,4 +72,70 @@ pub fn peak_rss_mib() -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A tokio runtime with two worker threads, as the benchmarks' helper processes use.
+pub fn two_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A helper process (the benchmark binary re-executed with one argument, such as `--serve`)
+/// driven by one-line commands on its stdin, each answered by one line on its stdout.
+pub struct LineProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl LineProcess {
+    /// Starts `exe arg` with piped stdin and stdout.
+    pub fn start(exe: &std::path::Path, arg: &str) -> LineProcess {
+        let mut child = Command::new(exe)
+            .arg(arg)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the helper process");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        LineProcess {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// The next line it printed, trimmed.
+    pub fn read_line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("helper output");
+        line.trim().to_string()
+    }
+
+    /// Sends `cmd` and returns the numbers of the answer after its first word.
+    pub fn command(&mut self, cmd: &str) -> Vec<u64> {
+        let stdin = self.stdin.as_mut().expect("helper input still open");
+        writeln!(stdin, "{cmd}").expect("helper input");
+        stdin.flush().expect("helper input");
+        self.read_line()
+            .split_whitespace()
+            .skip(1)
+            .map(|w| w.parse().expect("a number"))
+            .collect()
+    }
+
+    /// Its user + system CPU seconds so far.
+    pub fn cpu(&self) -> f64 {
+        cpu_seconds(&self.child.id().to_string())
+    }
+
+    /// Closes its stdin (its signal to stop) and waits for it to exit.
+    pub fn finish(mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+    }
 }
