@@ -516,6 +516,19 @@ impl Simulator {
 
     /// With [`SimulatorBuilder::tls`], the test CA's certificate (PEM) that signed the
     /// server's certificate: what a client adds to its trusted roots. `None` over plain HTTP.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sim = poller_sim::Simulator::builder().tls(true).start().await?;
+    /// let ca = reqwest::Certificate::from_pem(sim.tls_ca_pem().unwrap().as_bytes())?;
+    /// let client = reqwest::Client::builder().add_root_certificate(ca).build()?;
+    /// let info = client.get(format!("{}/_sim/info", sim.base_url())).send().await?;
+    /// assert_eq!(info.status(), 200);
+    /// assert_eq!(poller_sim::Simulator::start().await?.tls_ca_pem(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn tls_ca_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
     }
