@@ -33,10 +33,10 @@ use poller_core::{BoxPolicy, Fixed, SourceOptions, Tracker, TrackerEvent};
 use poller_providers::narada::{Narada, NaradaResponse};
 use poller_providers::runware::Runware;
 use poller_sim::{Keys, RunwareTask, Script, Simulator};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 const MEDIAN_SECS: f64 = 10.0;
 const SIGMA: f64 = 0.3;
@@ -45,28 +45,12 @@ const BATCH: usize = 100;
 // --- shared helpers ---------------------------------------------------------------------
 
 mod common;
-use common::{cpu_seconds, cpu_split, peak_rss_mib, unit};
+use common::{LineProcess, cpu_split, normal, peak_rss_mib, percentile, unix_micros};
 
 /// Task `i`'s duration: log-normal, median 10 s, sigma 0.3 (the same in every process).
 fn duration(seed: u64, i: usize) -> Duration {
     let mut s = seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-    let u1 = unit(&mut s).max(1e-12);
-    let u2 = unit(&mut s);
-    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-    Duration::from_secs_f64(MEDIAN_SECS * (SIGMA * z).exp())
-}
-
-fn unix_micros(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros() as u64
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    Duration::from_secs_f64(MEDIAN_SECS * (SIGMA * normal(&mut s)).exp())
 }
 
 // --- the simulator process (--serve) ----------------------------------------------------
@@ -402,51 +386,26 @@ fn client(args: &[String]) {
 struct Sim {
     exe: std::path::PathBuf,
     runs: u32,
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    process: LineProcess,
     base_url: String,
 }
 
 impl Sim {
     /// A simulator process keeping the last `log` requests in its log.
     fn start(exe: std::path::PathBuf, log: usize) -> Sim {
-        let mut child = Command::new(&exe)
-            .arg("--serve")
-            .arg(log.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the simulator process");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut sim = Sim {
+        let mut process = LineProcess::start(&exe, &["--serve", &log.to_string()]);
+        let line = process.read_line();
+        let base_url = line.strip_prefix("url ").expect("url").to_string();
+        Sim {
             exe,
             runs: 0,
-            child,
-            stdin,
-            stdout,
-            base_url: String::new(),
-        };
-        let line = sim.read_line();
-        sim.base_url = line.strip_prefix("url ").expect("url").to_string();
-        sim
-    }
-
-    fn read_line(&mut self) -> String {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("simulator output");
-        line.trim().to_string()
+            process,
+            base_url,
+        }
     }
 
     fn command(&mut self, cmd: &str) -> Vec<u64> {
-        writeln!(self.stdin, "{cmd}").expect("simulator input");
-        self.stdin.flush().unwrap();
-        self.read_line()
-            .split_whitespace()
-            .skip(1)
-            .map(|w| w.parse().expect("a number"))
-            .collect()
+        self.process.command(cmd)
     }
 
     fn count(&mut self) -> u64 {
@@ -454,7 +413,7 @@ impl Sim {
     }
 
     fn cpu(&self) -> f64 {
-        cpu_seconds(&self.child.id().to_string())
+        self.process.cpu()
     }
 }
 
@@ -671,8 +630,7 @@ fn main() {
             verdict(fewer >= 10.0),
         );
     }
-    drop(sim.stdin);
-    let _ = sim.child.wait();
+    sim.process.finish();
 
     // Runware under faults, on a simulator that logs every request (to count ids per POST).
     let mut sim = Sim::start(exe, 1_000_000);
@@ -690,6 +648,5 @@ fn main() {
         faulty.wall_s,
         clean.wall_s,
     );
-    drop(sim.stdin);
-    let _ = sim.child.wait();
+    sim.process.finish();
 }

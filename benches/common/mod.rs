@@ -1,6 +1,9 @@
-//! Helpers shared by the benchmarks: a seedable random source and per-process CPU and memory
-//! figures from `/proc`.
+//! Helpers shared by the benchmarks: a seedable random source, percentiles, wall-clock
+//! microseconds and per-process CPU and memory figures from `/proc`.
 #![allow(dead_code)] // each benchmark uses its own subset
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 /// splitmix64: a small deterministic generator, so every run draws the same workload.
 pub fn splitmix(state: &mut u64) -> u64 {
@@ -14,6 +17,29 @@ pub fn splitmix(state: &mut u64) -> u64 {
 /// A uniform draw in [0, 1).
 pub fn unit(state: &mut u64) -> f64 {
     (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A standard normal draw (Box-Muller).
+pub fn normal(state: &mut u64) -> f64 {
+    let u1 = unit(state).max(1e-12);
+    let u2 = unit(state);
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+/// Nearest-rank percentile of sorted values (NaN when there are none).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Microseconds since the Unix epoch.
+pub fn unix_micros(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_micros() as u64
 }
 
 /// User and system CPU seconds of a process (`"self"` or a pid), from /proc/<pid>/stat
@@ -46,4 +72,70 @@ pub fn peak_rss_mib() -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A tokio runtime with two worker threads, as the benchmarks' helper processes use.
+pub fn two_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A helper process (the benchmark binary re-executed with one argument, such as `--serve`)
+/// driven by one-line commands on its stdin, each answered by one line on its stdout.
+pub struct LineProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl LineProcess {
+    /// Starts `exe args…` with piped stdin and stdout.
+    pub fn start(exe: &std::path::Path, args: &[&str]) -> LineProcess {
+        let mut child = Command::new(exe)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the helper process");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        LineProcess {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// The next line it printed, trimmed.
+    pub fn read_line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("helper output");
+        line.trim().to_string()
+    }
+
+    /// Sends `cmd` and returns the numbers of the answer after its first word.
+    pub fn command(&mut self, cmd: &str) -> Vec<u64> {
+        let stdin = self.stdin.as_mut().expect("helper input still open");
+        writeln!(stdin, "{cmd}").expect("helper input");
+        stdin.flush().expect("helper input");
+        self.read_line()
+            .split_whitespace()
+            .skip(1)
+            .map(|w| w.parse().expect("a number"))
+            .collect()
+    }
+
+    /// Its user + system CPU seconds so far.
+    pub fn cpu(&self) -> f64 {
+        cpu_seconds(&self.child.id().to_string())
+    }
+
+    /// Closes its stdin (its signal to stop) and waits for it to exit.
+    pub fn finish(mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+    }
 }

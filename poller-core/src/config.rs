@@ -1,4 +1,4 @@
-use crate::ApiKey;
+use crate::{ApiKey, RootCertificate};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -6,7 +6,7 @@ use std::time::Duration;
 ///
 /// # Default
 /// Request timeout 30 s, body cap 4 MiB, up to 5 same-origin redirects, plain `http://` only to
-/// loopback hosts.
+/// loopback hosts, only the built-in web root certificates trusted.
 ///
 /// ```
 /// use std::time::Duration;
@@ -26,6 +26,9 @@ pub struct HttpOptions {
     pub max_redirects: usize,
     /// Allow plain `http://` to hosts other than loopback (the key would travel in clear).
     pub allow_insecure_http: bool,
+    /// Certificate authorities trusted besides the built-in web roots (Mozilla's, bundled),
+    /// for servers with a certificate from a private CA.
+    pub root_certificates: Vec<RootCertificate>,
 }
 
 impl Default for HttpOptions {
@@ -35,6 +38,7 @@ impl Default for HttpOptions {
             max_body_bytes: 4 * 1024 * 1024,
             max_redirects: 5,
             allow_insecure_http: false,
+            root_certificates: Vec::new(),
         }
     }
 }
@@ -78,6 +82,29 @@ impl HttpOptions {
     /// ```
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Also trusts `ca` (besides the built-in web roots) when checking a server's certificate:
+    /// for a server behind a private CA. May be called several times.
+    ///
+    /// A server whose certificate no trusted root signed is refused during the TLS handshake:
+    /// the fetch fails with [`FetchError::Connection`](crate::FetchError::Connection) naming
+    /// the certificate problem (for example `invalid peer certificate: UnknownIssuer`).
+    ///
+    /// ```
+    /// use poller_core::{HttpOptions, RootCertificate, SourceConfig};
+    /// # let ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    /// // `ca_pem`: the text of the CA's `.pem` file, e.g. std::fs::read_to_string("ca.pem")?
+    /// let http = HttpOptions::default().add_root_certificate(RootCertificate::from_pem(ca_pem)?);
+    /// assert_eq!(http.root_certificates.len(), 1);
+    /// // For the registry: the same options in a source configuration.
+    /// let config = SourceConfig::new().base_url("https://staging.example.com").http(http);
+    /// # let _ = config;
+    /// # Ok::<(), poller_core::ConfigError>(())
+    /// ```
+    pub fn add_root_certificate(mut self, ca: RootCertificate) -> Self {
+        self.root_certificates.push(ca);
         self
     }
 }
@@ -220,6 +247,12 @@ pub enum ConfigError {
     InsecureTransport {
         /// The host.
         host: String,
+    },
+    /// A root certificate given in [`HttpOptions::root_certificates`] could not be used.
+    #[error("invalid root certificate: {reason}")]
+    InvalidCertificate {
+        /// Why.
+        reason: String,
     },
     /// Anything else.
     #[error("{0}")]

@@ -72,6 +72,7 @@ mod poller;
 mod private;
 mod registry;
 mod response;
+mod root_certificate;
 mod secret;
 mod source;
 mod status;
@@ -97,6 +98,7 @@ pub use policy::{
 pub use poller::{DEFAULT_MIN_GAP, Poller, WatchEvent};
 pub use registry::{Param, Provider, provider, providers};
 pub use response::{Auth, HttpEndpoint, HttpMethod, RequestSpec, StatusResponse};
+pub use root_certificate::RootCertificate;
 pub use secret::ApiKey;
 pub use source::{BatchStatusSource, DynSource, JsonSource, StatusSource};
 pub use status::{Progress, ProgressEvent, RemoteError, Status};

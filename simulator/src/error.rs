@@ -19,6 +19,9 @@ pub enum Error {
     /// The bound socket's address could not be read.
     #[error("cannot read the listening address: {0}")]
     LocalAddr(#[source] io::Error),
+    /// The test CA, the server certificate or the TLS configuration could not be made.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
 }
 
 /// `Result` with [`Error`].

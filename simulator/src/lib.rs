@@ -125,6 +125,15 @@
 //! curl localhost:8080/fast/v2/remote-dispatch/responses/req_1 -H 'x-api-key: sim-narada-key'
 //! ```
 //!
+//! # TLS
+//!
+//! [`SimulatorBuilder::tls`] (the binary's `--tls`) serves the same routes over rustls with a
+//! certificate for `127.0.0.1`, `localhost` and `::1` signed by a test CA generated at start:
+//! the base URL is `https://127.0.0.1:PORT` and [`Simulator::tls_ca_pem`] gives the CA
+//! certificate for the client to trust (the binary prints it, or writes it to `--ca-out PATH`).
+//! The vendors' APIs are HTTPS-only, so this is how a client pays for handshakes as in
+//! production.
+//!
 //! # Faults
 //!
 //! | kind | [`Fault`] | what the client sees |
@@ -167,6 +176,7 @@ mod route;
 mod runware;
 mod script;
 mod server;
+mod tls;
 mod vessl;
 
 pub use api::{Api, Keys, TaskKey};

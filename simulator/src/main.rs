@@ -39,6 +39,13 @@ struct Args {
     /// VESSL token to accept.
     #[arg(long, env = "POLLER_SIM_VESSL_KEY")]
     vessl_key: Option<String>,
+    /// Serve over TLS (https://) with a certificate from a test CA generated at start; the CA
+    /// certificate (PEM) is printed, or written to --ca-out.
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: write the test CA's certificate (PEM) to this file instead of printing it.
+    #[arg(long, requires = "tls", value_name = "PATH")]
+    ca_out: Option<std::path::PathBuf>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -56,6 +63,7 @@ async fn main() -> std::process::ExitCode {
         .bind(SocketAddr::new(args.host, args.port))
         .keys(keys)
         .seed(args.seed)
+        .tls(args.tls)
         .start()
         .await
     {
@@ -69,6 +77,21 @@ async fn main() -> std::process::ExitCode {
         sim.seed_examples();
     }
     print_banner(&sim, !args.no_examples);
+    if let Some(pem) = sim.tls_ca_pem() {
+        match &args.ca_out {
+            Some(path) => match std::fs::write(path, pem) {
+                Ok(()) => println!("\nTest CA certificate written to {}", path.display()),
+                Err(e) => {
+                    eprintln!(
+                        "poller-sim: cannot write the CA certificate to {}: {e}",
+                        path.display()
+                    );
+                    return std::process::ExitCode::FAILURE;
+                }
+            },
+            None => println!("\nTest CA certificate (trust it in the client):\n{pem}"),
+        }
+    }
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("poller-sim: cannot wait for Ctrl-C: {e}");
     }

@@ -284,6 +284,7 @@ pub struct Simulator {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
+    ca_pem: Option<String>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -308,6 +309,7 @@ impl std::fmt::Debug for Simulator {
 /// | [`vessl_default_script`](Self::vessl_default_script) | `pending` 1 s, `in_progress` 4 s, then `completed` 200 `{"text": "Hello!"}` |
 /// | [`max_request_body`](Self::max_request_body) | 16 MiB (larger: 413) |
 /// | [`max_logged_requests`](Self::max_logged_requests) | unbounded |
+/// | [`tls`](Self::tls) | off: plain `http://` |
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -330,6 +332,7 @@ pub struct SimulatorBuilder {
     defaults: Defaults,
     max_body: usize,
     log_limit: Option<usize>,
+    tls: bool,
 }
 
 impl Default for SimulatorBuilder {
@@ -342,6 +345,7 @@ impl Default for SimulatorBuilder {
             defaults: Defaults::default(),
             max_body: 16 * 1024 * 1024,
             log_limit: None,
+            tls: false,
         }
     }
 }
@@ -403,6 +407,26 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Serves over TLS (rustls) with a certificate signed by a test CA generated at start:
+    /// the base URL becomes `https://127.0.0.1:PORT` (the certificate also names
+    /// `localhost` and `::1`), and [`Simulator::tls_ca_pem`] gives the CA for the client to
+    /// trust. Everything else (routes, control API, faults, log) is the same.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), poller_sim::Error> {
+    /// let sim = poller_sim::Simulator::builder().tls(true).start().await?;
+    /// assert!(sim.base_url().starts_with("https://127.0.0.1:"));
+    /// assert!(sim.tls_ca_pem().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
     /// Binds the listener and spawns the server on the current tokio runtime.
     pub async fn start(self) -> Result<Simulator> {
         let listener = TcpListener::bind(self.addr)
@@ -419,11 +443,16 @@ impl SimulatorBuilder {
                 std::net::Ipv6Addr::LOCALHOST.into()
             });
         }
+        let tls = match self.tls {
+            true => Some(crate::tls::test_ca(addr.ip())?),
+            false => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let (stop, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
             keys: self.keys,
             clock: Clock::new(self.epoch.unwrap_or_else(SystemTime::now)),
-            base_url: format!("http://{addr}"),
+            base_url: format!("{scheme}://{addr}"),
             state: Mutex::new(State {
                 narada: HashMap::new(),
                 runware: HashMap::new(),
@@ -442,6 +471,16 @@ impl SimulatorBuilder {
             .nest("/_sim", control::router())
             .fallback(api_handler)
             .with_state(shared.clone());
+        if let Some(tls) = tls {
+            let server = crate::tls::spawn(listener, addr, app, &tls, stopped)?;
+            return Ok(Simulator {
+                shared,
+                addr,
+                stop,
+                server: Some(server),
+                ca_pem: Some(tls.ca_pem),
+            });
+        }
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
@@ -459,6 +498,7 @@ impl SimulatorBuilder {
             addr,
             stop,
             server: Some(server),
+            ca_pem: None,
         })
     }
 }
@@ -479,9 +519,29 @@ impl Simulator {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with [`SimulatorBuilder::tls`]), without a
+    /// trailing slash.
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
+    }
+
+    /// With [`SimulatorBuilder::tls`], the test CA's certificate (PEM) that signed the
+    /// server's certificate: what a client adds to its trusted roots. `None` over plain HTTP.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sim = poller_sim::Simulator::builder().tls(true).start().await?;
+    /// let ca = reqwest::Certificate::from_pem(sim.tls_ca_pem().unwrap().as_bytes())?;
+    /// let client = reqwest::Client::builder().add_root_certificate(ca).build()?;
+    /// let info = client.get(format!("{}/_sim/info", sim.base_url())).send().await?;
+    /// assert_eq!(info.status(), 200);
+    /// assert_eq!(poller_sim::Simulator::start().await?.tls_ca_pem(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// Narada's base URL: the same as [`base_url`](Self::base_url).

@@ -6,8 +6,9 @@ use reqwest::redirect;
 use std::time::{Duration, SystemTime};
 
 /// A reqwest client set up for polling: per-request timeout, capped bodies, same-origin
-/// redirects only (so credentials never follow a redirect to another host or port), and a
-/// `poller/<version>` user agent.
+/// redirects only (so credentials never follow a redirect to another host or port), a
+/// `poller/<version>` user agent, and the built-in web roots plus any
+/// [`HttpOptions::root_certificates`] trusted for TLS.
 ///
 /// Cloning is cheap and shares the connection pool.
 ///
@@ -100,17 +101,31 @@ impl HttpClient {
                 attempt.follow()
             }
         });
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for ca in &options.root_certificates {
+            for cert in reqwest::Certificate::from_pem_bundle(ca.pem().as_bytes())
+                .map_err(|e| invalid_certificate(&e))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .redirect(policy)
             .user_agent(concat!("poller/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
-                ConfigError::Other(format!(
-                    "could not build the HTTP client: {}",
-                    e.without_url()
-                ))
+                if options.root_certificates.is_empty() {
+                    ConfigError::Other(format!(
+                        "could not build the HTTP client: {}",
+                        e.without_url()
+                    ))
+                } else {
+                    // The root store is filled at build time: a certificate that is not valid
+                    // X.509 fails here.
+                    invalid_certificate(&e)
+                }
             })?;
         Ok(HttpClient { client, options })
     }
@@ -312,15 +327,44 @@ impl HttpClient {
         } else if e.is_builder() {
             FetchError::Config(format!("invalid request: {}", e.without_url()))
         } else {
-            let mut chain = String::new();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                chain.push_str(": ");
-                chain.push_str(&s.to_string());
-                source = s.source();
+            let chain = error_chain(e.without_url());
+            if chain.contains(UNTRUSTED_CERTIFICATE) {
+                // Asking again meets the same certificate: a configuration problem, not a
+                // passing one.
+                FetchError::Other {
+                    message: format!(
+                        "TLS: the server's certificate is not trusted (if it comes from a \
+                         private CA, add the CA with HttpOptions::add_root_certificate): {chain}"
+                    ),
+                    class: crate::ErrorClass::Permanent,
+                }
+            } else {
+                FetchError::Connection(chain)
             }
-            let msg = format!("{}{chain}", e.without_url());
-            FetchError::Connection(msg)
         }
+    }
+}
+
+/// How rustls describes a peer certificate it refused (`rustls::Error::InvalidCertificate`'s
+/// `Display`): unknown issuer, expired, wrong name, not valid for TLS servers, and so on.
+const UNTRUSTED_CERTIFICATE: &str = "invalid peer certificate";
+
+/// An error and its causes, `": "`-separated (reqwest's own message alone says little, for
+/// example "error sending request" without the refused certificate behind it).
+fn error_chain(e: impl std::error::Error) -> String {
+    let mut chain = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    chain
+}
+
+/// The error for a root certificate reqwest or rustls refused.
+fn invalid_certificate(e: &reqwest::Error) -> ConfigError {
+    ConfigError::InvalidCertificate {
+        reason: error_chain(e),
     }
 }

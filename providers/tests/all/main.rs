@@ -14,4 +14,5 @@ mod narada;
 mod policies;
 mod runware;
 mod submit;
+mod tls;
 mod vessl;

@@ -1,40 +1,12 @@
 //! The `poller-sim` binary: starts, prints its URLs and keys, serves the vendors' examples.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::ffi::OsStr;
 
 use crate::helpers::*;
 
-/// Kills the child when the test ends, pass or fail.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn binary_prints_urls_and_serves_the_curl_examples() {
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_poller-sim"))
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let lines: Vec<String> = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .take_while(|l| !l.contains("/async/"))
-            .collect()
-    })
-    .await
-    .unwrap();
+    let (_child, lines) = start_binary(&[OsStr::new("--port"), OsStr::new("0")], "/async/").await;
     let first = &lines[0];
     let base = first
         .strip_prefix("poller-sim listening on ")

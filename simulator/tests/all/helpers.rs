@@ -113,3 +113,38 @@ pub fn error_codes(body: &Value) -> Vec<&str> {
         .map(|e| e["code"].as_str().unwrap_or(""))
         .collect()
 }
+
+/// The `poller-sim` binary, killed when the test ends, pass or fail.
+pub struct Child(pub std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the `poller-sim` binary with `args` and reads its output up to (not including) the
+/// first line that contains `until`; the first line read is `poller-sim listening on URL`.
+pub async fn start_binary(args: &[&std::ffi::OsStr], until: &'static str) -> (Child, Vec<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_poller-sim"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let lines: Vec<String> = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|l| !l.contains(until))
+            .collect()
+    })
+    .await
+    .unwrap();
+    (child, lines)
+}

@@ -16,4 +16,5 @@ mod log;
 mod narada;
 mod runware;
 mod server;
+mod tls;
 mod vessl;
