@@ -174,3 +174,51 @@ async fn alignment_never_passes_the_deadline() {
         .collect();
     assert_eq!(calls, [(ms(0), 3), (ms(1_000), 3), (ms(1_050), 3)]);
 }
+
+/// Tasks arriving steadily (20 a second for 30 s, each lasting 60 s) and polled every 10 s:
+/// with 100 ms slots they would meet about 6 to a request; long delays align to coarser slots
+/// (800 ms for 10 s), so requests fill up, and no poll comes more than an eighth of its
+/// delay late.
+#[tokio::test(start_paused = true)]
+async fn steady_arrivals_on_long_intervals_still_fill_batches() {
+    let src = Arc::new(TimedSource::new("batch").with_batch(100));
+    let mut tracker = Tracker::new();
+    let policy = Fixed::secs(10).with_initial_delay(Duration::from_secs(10));
+    let id = tracker.add_source_with(
+        src.clone(),
+        BoxPolicy::new(policy),
+        SourceOptions::default(),
+    );
+    let handle = tracker.handle();
+    let adder = {
+        let src = src.clone();
+        tokio::spawn(async move {
+            for i in 0..600 {
+                let task = format!("t{i}");
+                src.add_task(&task, Duration::from_secs(60));
+                handle.track(id, task);
+                tokio::time::sleep(ms(50)).await;
+            }
+        })
+    };
+    let mut lags = Vec::new();
+    while let Some(event) = tracker.next().await {
+        if let TrackerEvent::Finished { report, .. } = event {
+            assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
+            lags.push(report.elapsed.saturating_sub(Duration::from_secs(60)));
+        }
+    }
+    adder.await.unwrap();
+    assert_eq!(lags.len(), 600);
+    let calls = src.calls();
+    let polls: usize = calls.iter().map(|c| c.1).sum();
+    let mean = polls as f64 / calls.len() as f64;
+    assert!(mean >= 30.0, "{} calls, {mean:.1} tasks each", calls.len());
+    // Polls at 10, 20 … 60 s after tracking, each at most 10 s / 8 late (plus a 1 ms tick):
+    // found done at the sixth, at most 6 × 1.25 s later than 60 s.
+    let worst = lags.iter().max().unwrap();
+    assert!(
+        *worst <= Duration::from_millis(7_500 + 6),
+        "worst lag {worst:?}"
+    );
+}

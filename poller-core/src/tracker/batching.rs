@@ -9,7 +9,12 @@ use tokio::time::Instant;
 /// The batch window of a [`Tracker`](crate::Tracker)'s batch sources: 100 ms. The polls of a
 /// [`BatchStatusSource`](crate::BatchStatusSource)'s tasks are aligned to slots of this width
 /// on the tracker's clock, so tasks that fall due within one slot go out in one request. A
-/// poll waits at most one window longer than its policy asked, and never past its deadline.
+/// poll further away uses a coarser grid: the window doubled while it stays within an eighth of
+/// the delay (a 10 s poll aligns to 800 ms slots), so that tasks on long intervals, arriving
+/// steadily rather than in one burst, still meet in full requests. A poll therefore waits at
+/// most one window or an eighth of its delay longer than its policy asked (whichever is
+/// longer), and never past its deadline. The grids nest: every coarse boundary is also a fine
+/// one, so tasks on different intervals still coincide.
 ///
 /// Why 100 ms: it is a fifth of the shortest gap in the shipped schedules (Runware's SDKs poll
 /// every 0.5 s at first) and 2 % of a 5 s task, so it adds little detection lag, yet it spans
@@ -22,6 +27,23 @@ use tokio::time::Instant;
 /// assert_eq!(poller_core::DEFAULT_BATCH_WINDOW.as_millis(), 100);
 /// ```
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(100);
+
+/// The slot width for a poll `delay` away: `window`, doubled while it stays within an eighth
+/// of the delay.
+fn slot_width(delay: Duration, window: Duration) -> Duration {
+    if window.is_zero() {
+        return window;
+    }
+    let limit = delay / 8;
+    let mut width = window;
+    while let Some(wider) = width.checked_mul(2) {
+        if wider > limit {
+            break;
+        }
+        width = wider;
+    }
+    width
+}
 
 /// `delay` from `now`, lengthened so that it ends on a slot boundary (`epoch` + k·`window`).
 fn to_slot(delay: Duration, now: Instant, epoch: Instant, window: Duration) -> Duration {
@@ -52,7 +74,8 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         if entry.window.is_zero() {
             return delay;
         }
-        let aligned = to_slot(delay, now, self.epoch, entry.window);
+        let width = slot_width(delay, entry.window);
+        let aligned = to_slot(delay, now, self.epoch, width);
         match task.core.time_left(&entry.policy, now) {
             Some(left) => aligned.min(left).max(delay),
             None => aligned,
@@ -92,9 +115,22 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
 
 #[cfg(test)]
 mod tests {
-    use super::to_slot;
+    use super::{slot_width, to_slot};
     use std::time::Duration;
     use tokio::time::Instant;
+
+    #[test]
+    fn longer_delays_align_to_coarser_nested_slots() {
+        let ms = Duration::from_millis;
+        let w = ms(100);
+        assert_eq!(slot_width(ms(0), w), w);
+        assert_eq!(slot_width(ms(1_000), w), w);
+        assert_eq!(slot_width(ms(1_600), w), ms(200));
+        assert_eq!(slot_width(ms(10_000), w), ms(800));
+        assert_eq!(slot_width(ms(60_000), w), ms(6_400));
+        assert_eq!(slot_width(Duration::MAX, w).as_millis() % 100, 0);
+        assert_eq!(slot_width(ms(10_000), Duration::ZERO), Duration::ZERO);
+    }
 
     #[test]
     fn delays_end_on_slot_boundaries() {
