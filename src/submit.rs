@@ -51,14 +51,7 @@ pub async fn run(args: SubmitArgs) -> Result<u8, CliError> {
                 provider.name,
                 sanitize(&ids.join(", "))
             ));
-            wait_tasks(
-                provider,
-                ids,
-                &args.connection,
-                &args.policy,
-                &args.output,
-            )
-            .await
+            wait_tasks(provider, ids, &args.connection, &args.policy, &args.output).await
         }
         Ok(ids) => {
             let _ = print_ids(provider, &ids, &args.output, elapsed);
