@@ -62,7 +62,9 @@ The body is checked before anything is sent: a wrong field exits 2 naming it. A 
 request is sent again only when it never reached the API (connection refused); Runware
 batches are resent with the same taskUUIDs. Without --wait, each new id is printed on
 stdout as -o says (human and id: the id alone); with --wait they are said on stderr and
-stdout carries the wait's results, as `poller wait` prints them.";
+stdout carries the wait's results, as `poller wait` prints them. When only part of a
+Runware batch was created, the created ids are printed on stdout all the same, the others
+are named on stderr, and the command exits 6 or 7 without waiting.";
 
 /// Wait on long-running remote tasks (Narada, Runware, Dari, VESSL) from a shell.
 #[derive(Debug, Parser)]

@@ -402,3 +402,91 @@ async fn a_create_that_may_have_started_exits_7_naming_what_is_known() {
     assert!(run.stderr.contains(uuid), "{}", run.stderr);
     assert!(run.stderr.contains("may have started"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partly_refused_runware_batch_still_prints_the_created_id() {
+    let sim = sim().await;
+    let good = "50836053-a0ee-4cf5-b9d6-ae7c5d140ada";
+    let refused = "0d2d1c3e-7c55-4e0b-9a5a-2f4b1d6c8e01";
+    let data = json!([
+        {"taskType": "imageInference", "taskUUID": good, "positivePrompt": "waves"},
+        {"taskType": "imageInference", "taskUUID": refused, "numberResults": 0}
+    ])
+    .to_string();
+    let run = poller(
+        &[
+            "submit",
+            "runware",
+            "--data",
+            &data,
+            "--base-url",
+            &sim.runware_base_url(),
+            "--wait",
+        ],
+        &[("RUNWARE_API_KEY", RUNWARE_KEY)],
+    )
+    .await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().collect::<Vec<_>>(), [good]);
+    assert!(
+        run.stderr.contains(&format!("rejected {refused}")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("invalidNumberResults"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(creates(&sim, Api::Runware).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_the_create_says_it_may_have_started_with_the_uuid() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let sim = sim().await;
+    sim.inject_fault(
+        Api::Runware,
+        FaultPlan::always(Fault::late_answer(ms(60_000))),
+    );
+    let base = sim.runware_base_url();
+    let p = Spawned::start(
+        &[
+            "submit",
+            "runware",
+            "--data",
+            r#"{"taskType": "imageInference", "positivePrompt": "x"}"#,
+            "--base-url",
+            &base,
+            "--wait",
+        ],
+        &[("RUNWARE_API_KEY", RUNWARE_KEY)],
+        false,
+    );
+    let start = std::time::Instant::now();
+    while creates(&sim, Api::Runware).is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no create came"
+        );
+        tokio::time::sleep(ms(20)).await;
+    }
+    kill(Pid::from_raw(p.child.id() as i32), Signal::SIGTERM).unwrap();
+    let run = tokio::task::spawn_blocking(move || p.finish())
+        .await
+        .unwrap();
+    assert_eq!(run.code, 143, "{}", run.stderr);
+    let uuid = creates(&sim, Api::Runware)[0][0]["taskUUID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        run.stderr
+            .contains("terminated while the create request was in flight")
+            && run.stderr.contains("may have started")
+            && run.stderr.contains(&uuid),
+        "{}",
+        run.stderr
+    );
+}
