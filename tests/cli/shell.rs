@@ -833,6 +833,7 @@ async fn readme_documents_every_flag_command_and_exit_code_of_help() {
         &["--help"][..],
         &["wait", "--help"],
         &["status", "--help"],
+        &["submit", "--help"],
         &["demo", "--help"],
     ] {
         let help = poller(argv, &[]).await.stdout;
