@@ -490,3 +490,22 @@ async fn sigterm_during_the_create_says_it_may_have_started_with_the_uuid() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_creates_its_tasks_through_the_create_endpoints() {
+    let run = poller(&["demo", "--quiet"], &[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("5 of them creating the tasks"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("every task ended as scripted"),
+        "{}",
+        run.stdout
+    );
+    // The ids are the ones the APIs chose, not fixed ones.
+    assert!(!run.stdout.contains("req_demo_"), "{}", run.stdout);
+    assert!(run.stdout.contains("narada   req_"), "{}", run.stdout);
+}
