@@ -14,7 +14,8 @@ EXIT CODES
   4  a task needs input and --stop-on-input was given (status: the task needs input)
   5  a fetch error that retrying cannot fix (auth, not found, a response that is not the
      documented format, an unknown status value), transient errors beyond the retry limit,
-     or the same permanent error for several tasks (a wrong key: the wait stops early)
+     or the same permanent error for several tasks (a wrong key: the wait stops early);
+     submit: the create request never reached the API (connection refused)
   6  submit: the vendor rejected the create request (a 4xx answer: nothing was started)
   7  submit: the create request may have started a task but no answer said so (a timeout,
      a cut connection, a 5xx, Ctrl-C while it was in flight); the ids known are printed:

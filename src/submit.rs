@@ -75,9 +75,8 @@ fn failed(
         SubmitError::Config(e) => return Err(CliError::Config(e.clone())),
         SubmitError::Incomplete(batch) => {
             // The tasks that exist are printed like any created task: they must not be lost.
-            if print_ids(provider, &batch.created, output, elapsed).is_err() {
-                return Ok(code::OK);
-            }
+            // A closed stdout does not hide the failure: stderr still says it.
+            let _ = print_ids(provider, &batch.created, output, elapsed);
             if batch.unknown.is_empty() {
                 code::REJECTED
             } else {

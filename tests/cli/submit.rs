@@ -16,6 +16,19 @@ fn creates(sim: &Simulator, api: Api) -> Vec<Value> {
         .collect()
 }
 
+/// `submit narada --data {"prompt": "x"} --base-url BASE`, then `tail`.
+fn narada_x<'a>(base: &'a str, tail: &[&'a str]) -> Vec<&'a str> {
+    let head = [
+        "submit",
+        "narada",
+        "--data",
+        r#"{"prompt": "x"}"#,
+        "--base-url",
+        base,
+    ];
+    args(&head, tail)
+}
+
 fn narada_env() -> [(&'static str, &'static str); 1] {
     [("NARADA_API_KEY", NARADA_KEY)]
 }
@@ -288,21 +301,7 @@ async fn bad_bodies_exit_2_naming_the_field_and_send_nothing() {
         &["--until", "final"],
         &["-o", "output"],
     ] {
-        let run = poller(
-            &args(
-                &[
-                    "submit",
-                    "narada",
-                    "--data",
-                    r#"{"prompt": "x"}"#,
-                    "--base-url",
-                    &sim.narada_base_url(),
-                ],
-                extra,
-            ),
-            &narada_env(),
-        )
-        .await;
+        let run = poller(&narada_x(&sim.narada_base_url(), extra), &narada_env()).await;
         assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
         assert!(run.stderr.contains("--wait"), "{extra:?}: {}", run.stderr);
     }
@@ -348,17 +347,10 @@ async fn a_create_that_may_have_started_exits_7_naming_what_is_known() {
         FaultPlan::next(1, Fault::late_answer(ms(30_000))),
     );
     let run = poller(
-        &[
-            "submit",
-            "narada",
-            "--data",
-            r#"{"prompt": "x"}"#,
-            "--base-url",
+        &narada_x(
             &sim.narada_base_url(),
-            "--request-timeout",
-            "300ms",
-            "--wait",
-        ],
+            &["--request-timeout", "300ms", "--wait"],
+        ),
         &narada_env(),
     )
     .await;
@@ -508,4 +500,19 @@ async fn the_demo_creates_its_tasks_through_the_create_endpoints() {
     // The ids are the ones the APIs chose, not fixed ones.
     assert!(!run.stdout.contains("req_demo_"), "{}", run.stdout);
     assert!(run.stdout.contains("narada   req_"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_never_connected_exits_5_saying_nothing_started() {
+    let base = refused_base_url();
+    let run = poller(&narada_x(&base, &[]), &narada_env()).await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the request never reached the API (3 attempts)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("may have started"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
 }
