@@ -14,7 +14,12 @@ EXIT CODES
   4  a task needs input and --stop-on-input was given (status: the task needs input)
   5  a fetch error that retrying cannot fix (auth, not found, a response that is not the
      documented format, an unknown status value), transient errors beyond the retry limit,
-     or the same permanent error for several tasks (a wrong key: the wait stops early)
+     or the same permanent error for several tasks (a wrong key: the wait stops early);
+     submit: the create request never reached the API (connection refused)
+  6  submit: the vendor rejected the create request (a 4xx answer: nothing was started)
+  7  submit: the create request may have started a task but no answer said so (a timeout,
+     a cut connection, a 5xx, Ctrl-C while it was in flight); the ids known are printed:
+     look them up before submitting again
   130 interrupted (Ctrl-C), 143 terminated (SIGTERM); the last known status of each task
      is printed first
 With several tasks the highest code that applies wins. When stdout is closed early (a pipe
@@ -23,10 +28,11 @@ into `head`), the command stops quietly with the code earned so far, 0 if none.
 JSON OUTPUT (-o json, or --json): one object per task, one per line, as each finishes
 (`status`: the one fetched):
   provider, task_id, outcome (succeeded | failed | cancelled | gave_up | needs_input |
-  fetch_error | in_progress | interrupted | abandoned), phase (queued | running |
+  fetch_error | in_progress | interrupted | abandoned | submitted), phase (queued | running |
   needs_input | paused | succeeded | failed | cancelled, or null if no status was fetched),
   status (the provider's raw status), output, error (null or {code, message}, and for
   gave_up the last fetch error as cause), progress, details, attempts, elapsed_ms.
+  submitted: created by `submit` without --wait (phase and status null, attempts 0);
   in_progress: the task had not ended (status, --until running); interrupted: Ctrl-C or
   SIGTERM; abandoned: the wait stopped before the task ended (--fail-fast, --until
   any-final, repeated identical errors).
@@ -43,6 +49,23 @@ PROGRESS (stderr)
   recent changes below it, and a row per task while they fit; redrawn at most 10 times a
   second. Otherwise (a pipe, a file, TERM=dumb): one line per change or retry; with more
   than 50 tasks, a summary line every 5 seconds instead. No colour when NO_COLOR is set.";
+
+const SUBMIT_HELP: &str = "\
+REQUEST BODIES (--data), as each vendor documents its create endpoint
+  narada   {\"prompt\": \"…\", \"executionMode\": \"cloud\"}  (client mode needs browserWindowId)
+  runware  one task object or an array of them (one request):
+           {\"taskType\": \"imageInference\", \"positivePrompt\": \"…\", \"model\": \"…\"};
+           taskUUID is generated when absent, deliveryMethod is always async
+  dari     {\"form_data\": {…}} or {\"document_bundle_id\": \"…\"}, with --param org_id=…
+           --param endpoint_name=…
+  vessl    {\"data\": {…}, \"method\": \"POST\", \"path\": \"/\"}
+The body is checked before anything is sent: a wrong field exits 2 naming it. A create
+request is sent again only when it never reached the API (connection refused); Runware
+batches are resent with the same taskUUIDs. Without --wait, each new id is printed on
+stdout as -o says (human and id: the id alone); with --wait they are said on stderr and
+stdout carries the wait's results, as `poller wait` prints them. When only part of a
+Runware batch was created, the created ids are printed on stdout all the same, the others
+are named on stderr, and the command exits 6 or 7 without waiting.";
 
 /// Wait on long-running remote tasks (Narada, Runware, Dari, VESSL) from a shell.
 #[derive(Debug, Parser)]
@@ -105,6 +128,10 @@ pub enum Command {
     /// Wait for one or more tasks to end (concurrently, batched where the provider can).
     #[command(after_help = format!("{WAIT_HELP}\n\n{AFTER_HELP}"))]
     Wait(WaitArgs),
+    /// Create a task (Runware: one or more) through the provider's create endpoint and print
+    /// its id; with --wait, then wait on it as `poller wait` does.
+    #[command(after_help = format!("{SUBMIT_HELP}\n\n{WAIT_HELP}\n\n{AFTER_HELP}"))]
+    Submit(SubmitArgs),
     /// Run every provider against the embedded simulator: no account, no network.
     Demo {
         /// No live progress; only the summary.
@@ -128,6 +155,24 @@ pub struct WaitArgs {
     /// Read ids from FILE, one per line (blank lines and # comments skipped; repeatable).
     #[arg(long, value_name = "FILE")]
     pub ids_file: Vec<PathBuf>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub output: WaitOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The provider (see `poller providers`).
+    pub provider: String,
+    /// The request body: inline JSON, @FILE to read it from FILE, or - to read it from stdin.
+    #[arg(long, value_name = "JSON|@FILE|-")]
+    pub data: String,
+    /// Then wait on the new task(s) as `poller wait` does (same options, output, exit codes).
+    #[arg(long)]
+    pub wait: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
     #[command(flatten)]

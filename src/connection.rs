@@ -66,6 +66,12 @@ pub fn resolve_base_url(provider: &Provider, args: &ConnectionArgs) -> Option<St
 
 /// Builds the provider's source from the options.
 pub fn build_source(provider: &Provider, args: &ConnectionArgs) -> Result<DynSource, CliError> {
+    Ok(provider.build_source(source_config(provider, args)?)?)
+}
+
+/// The provider's configuration from the options and the environment: key, base URL,
+/// parameters and transport (what both polling and creating tasks take).
+pub fn source_config(provider: &Provider, args: &ConnectionArgs) -> Result<SourceConfig, CliError> {
     let mut http = HttpOptions::default().allow_insecure_http(args.allow_insecure_http);
     if let Some(t) = args.request_timeout {
         http = http.with_timeout(t);
@@ -79,5 +85,5 @@ pub fn build_source(provider: &Provider, args: &ConnectionArgs) -> Result<DynSou
     for (name, value) in &args.params {
         config = config.param(name.clone(), value.clone());
     }
-    Ok(provider.build_source(config)?)
+    Ok(config)
 }

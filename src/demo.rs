@@ -1,5 +1,8 @@
 //! `poller demo`: every provider against the embedded simulator, with live progress and a
-//! summary table. The demo checks itself: it exits 0 only if every task ended as scripted.
+//! summary table. Its tasks are created through each API's create endpoint (the round trip a
+//! user makes: `poller_providers::submit`, then a wait), with the simulator told beforehand
+//! which script each created task follows. The demo checks itself: it exits 0 only if every
+//! task ended as scripted.
 
 use crate::cli::Until;
 use crate::counting::{Counts, counting};
@@ -12,9 +15,9 @@ use poller_core::{
     SourceConfig, SourceOptions, Tracker, TrackerEvent, provider,
 };
 use poller_sim::{
-    DariStage, Fault, FaultPlan, RetryAfter, RunwareTask, Script, Simulator, TaskKey,
+    CreatedScript, DariStage, Fault, FaultPlan, RetryAfter, Script, Simulator, TaskKey,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,10 +26,9 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// One scripted task: provider, id, and the outcome it must reach.
+/// One scripted task: provider, the request that creates it, and the outcome it must reach.
 struct DemoTask {
     provider: &'static str,
-    id: &'static str,
     what: &'static str,
     expect: OutcomeKind,
 }
@@ -34,78 +36,93 @@ struct DemoTask {
 const TASKS: &[DemoTask] = &[
     DemoTask {
         provider: "narada",
-        id: "req_demo_booking",
         what: "succeeds after 2 s",
         expect: OutcomeKind::Succeeded,
     },
     DemoTask {
         provider: "narada",
-        id: "req_demo_login",
         what: "needs input, then succeeds",
         expect: OutcomeKind::Succeeded,
     },
     DemoTask {
         provider: "runware",
-        id: "6f1c2a3e-0b1d-4c5e-8f90-1a2b3c4d5e6f",
         what: "3 generations finishing apart",
         expect: OutcomeKind::Succeeded,
     },
     DemoTask {
         provider: "runware",
-        id: "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
         what: "one generation fails",
         expect: OutcomeKind::Failed,
     },
     DemoTask {
         provider: "dari",
-        id: "550e8400-e29b-41d4-a716-446655440000",
         what: "steps, through 503s and a 429",
         expect: OutcomeKind::Succeeded,
     },
     DemoTask {
         provider: "vessl",
-        id: "98nlux8b0eu6",
         what: "queued, running, completed",
         expect: OutcomeKind::Succeeded,
     },
 ];
 
-fn script(sim: &Simulator) {
-    sim.add_narada_task(
-        TASKS[0].id,
-        Script::narada_success_after(ms(2_000), json!({"text": "Booked a table for 2 at 19:30."})),
-    );
-    sim.add_narada_task(
-        TASKS[1].id,
-        Script::narada_input_then_success(
-            ms(800),
-            "The task requires authentication. Please log in to continue.",
-            ms(1_500),
-            json!({"text": "Logged in and downloaded the invoice."}),
+/// The create requests, one per provider (Runware's two tasks share one request), each as
+/// the vendor documents it.
+fn requests() -> [(&'static str, Value); 5] {
+    let video = |prompt: &str, results: u32| {
+        json!({"taskType": "videoInference", "model": "klingai:5@3", "positivePrompt": prompt,
+               "duration": 5, "numberResults": results})
+    };
+    [
+        (
+            "narada",
+            json!({"prompt": "Book a table for 2 at 19:30 at Chez Nous", "executionMode": "cloud"}),
         ),
-    );
-    sim.add_runware_task(
-        TASKS[2].id,
-        RunwareTask::video()
-            .with_generation(Script::runware_success_after(ms(1_200), 0.18))
-            .with_generation(Script::runware_success_after(ms(2_400), 0.18))
-            .with_generation(Script::runware_success_after(ms(3_600), 0.18)),
-    );
-    sim.add_runware_task(
-        TASKS[3].id,
-        RunwareTask::video()
-            .with_generation(Script::runware_success_after(ms(1_000), 0.18))
-            .with_generation(Script::runware_error_after(
-                ms(1_800),
-                "timeoutProvider",
-                "The external provider did not respond within the timeout window.",
-            )),
-    );
-    let org = sim.keys().dari_org.clone();
-    sim.add_dari_job(
-        &org,
-        "contact_form",
-        TASKS[4].id,
+        (
+            "narada",
+            json!({"prompt": "Download my latest invoice", "executionMode": "cloud"}),
+        ),
+        (
+            "runware",
+            json!([video("waves at dusk", 3), video("dunes at noon", 2)]),
+        ),
+        (
+            "dari",
+            json!({"form_data": {"email": "ada@example.com", "message": "Hello"}, "max_turns": 20}),
+        ),
+        (
+            "vessl",
+            json!({"data": {"prompt": "Say hello"}, "method": "POST", "path": "/generate"}),
+        ),
+    ]
+}
+
+/// Queues the script of each task the demo will create, in the order it creates them.
+fn script(sim: &Simulator) {
+    sim.script_next_created(CreatedScript::narada(Script::narada_success_after(
+        ms(2_000),
+        json!({"text": "Booked a table for 2 at 19:30."}),
+    )));
+    sim.script_next_created(CreatedScript::narada(Script::narada_input_then_success(
+        ms(800),
+        "The task requires authentication. Please log in to continue.",
+        ms(1_500),
+        json!({"text": "Logged in and downloaded the invoice."}),
+    )));
+    sim.script_next_created(CreatedScript::runware(vec![
+        Script::runware_success_after(ms(1_200), 0.18),
+        Script::runware_success_after(ms(2_400), 0.18),
+        Script::runware_success_after(ms(3_600), 0.18),
+    ]));
+    sim.script_next_created(CreatedScript::runware(vec![
+        Script::runware_success_after(ms(1_000), 0.18),
+        Script::runware_error_after(
+            ms(1_800),
+            "timeoutProvider",
+            "The external provider did not respond within the timeout window.",
+        ),
+    ]));
+    sim.script_next_created(CreatedScript::dari(
         Script::dari_steps_then_complete(
             ms(500),
             &[
@@ -119,29 +136,53 @@ fn script(sim: &Simulator) {
             Duration::from_secs(3600),
             DariStage::completed(json!({"submitted": true})),
         ),
-    );
-    let dari_key = TaskKey::dari(&org, "contact_form", TASKS[4].id);
+    ));
+    sim.script_next_created(CreatedScript::vessl(Script::vessl_completed_after(
+        ms(700),
+        ms(1_600),
+        &json!({"text": "Hello!"}),
+    )));
+}
+
+/// The Dari job meets two 503s and a 429 on its status requests (counted per task from the
+/// simulator's start, so after whatever its creation counted).
+fn inject_dari_faults(sim: &Simulator, job_id: &str) {
+    let org = sim.keys().dari_org.clone();
+    let key = TaskKey::dari(&org, "contact_form", job_id);
+    let before = sim.requests_where(|r| r.tasks.contains(&key)).len() as u64;
     sim.inject_fault(
-        dari_key.clone(),
-        FaultPlan::requests(2..=3, Fault::status(503)),
+        key.clone(),
+        FaultPlan::requests(before + 2..=before + 3, Fault::status(503)),
     );
     sim.inject_fault(
-        dari_key,
+        key,
         FaultPlan::requests(
-            5..=5,
+            before + 5..=before + 5,
             Fault::TooManyRequests {
                 retry_after: Some(RetryAfter::Seconds(1)),
             },
         ),
     );
-    sim.add_vessl_request(
-        "demo-llm",
-        TASKS[5].id,
-        Script::vessl_completed_after(ms(700), ms(1_600), &json!({"text": "Hello!"})),
-    );
 }
 
-fn source(sim: &Simulator, name: &str) -> Result<DynSource, ConfigError> {
+/// Creates every task through its API's create endpoint; returns their ids in [`TASKS`]'
+/// order.
+async fn create(sim: &Simulator) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut ids = Vec::with_capacity(TASKS.len());
+    for (name, body) in requests() {
+        let created = poller_providers::submit(name, config(sim, name), body).await?;
+        if name == "dari" {
+            inject_dari_faults(sim, &created[0]);
+        }
+        ids.extend(created);
+    }
+    if ids.len() != TASKS.len() {
+        return Err(format!("created {} tasks, expected {}", ids.len(), TASKS.len()).into());
+    }
+    Ok(ids)
+}
+
+fn config(sim: &Simulator, name: &str) -> SourceConfig {
     let keys = sim.keys();
     let (base, key) = match name {
         "narada" => (sim.narada_base_url(), keys.narada.clone()),
@@ -155,15 +196,20 @@ fn source(sim: &Simulator, name: &str) -> Result<DynSource, ConfigError> {
             .param("org_id", keys.dari_org.clone())
             .param("endpoint_name", "contact_form");
     }
-    provider(name)?.build_source(config)
+    config
+}
+
+fn source(sim: &Simulator, name: &str) -> Result<DynSource, ConfigError> {
+    provider(name)?.build_source(config(sim, name))
 }
 
 /// Runs the demo; returns the exit code (0 also when stdout closes early: nothing is wrong).
 pub async fn run(quiet: bool) -> Result<u8, Box<dyn std::error::Error>> {
     let sim = Simulator::start().await?;
     script(&sim);
+    let ids = create(&sim).await?;
     let mut out = Stdout::default();
-    let code = match show(&sim, quiet, &mut out).await {
+    let code = match show(&sim, &ids, quiet, &mut out).await {
         Ok(code) => code,
         Err(Stop::Closed) => 0,
         Err(Stop::Config(e)) => return Err(e.into()),
@@ -189,15 +235,16 @@ impl From<ConfigError> for Stop {
     }
 }
 
-async fn show(sim: &Simulator, quiet: bool, out: &mut Stdout) -> Result<u8, Stop> {
+async fn show(sim: &Simulator, ids: &[String], quiet: bool, out: &mut Stdout) -> Result<u8, Stop> {
     out.line(&format!(
         "poller demo: the simulator is serving Narada, Runware, Dari and VESSL at {}",
         sim.base_url()
     ))?;
     out.line(&format!(
-        "waiting on {} tasks with one tracker (Runware's two tasks share each request)\n",
+        "created {} tasks through the four create endpoints (Runware's two in one request);",
         TASKS.len()
     ))?;
+    out.line("waiting on them with one tracker (Runware's two tasks share each status request)\n")?;
 
     // The vendors' schedules take seconds to minutes; the demo's tasks take seconds, so it
     // polls every 250 ms growing to 1 s, Retry-After honoured, for at most 30 s.
@@ -208,28 +255,33 @@ async fn show(sim: &Simulator, quiet: bool, out: &mut Stdout) -> Result<u8, Stop
             .boxed()
     };
     let mut tracker = Tracker::new().emit_changes(true).emit_retries(true);
-    let mut ids = HashMap::new();
+    let mut sources = HashMap::new();
     let mut counts: HashMap<&str, Arc<Counts>> = HashMap::new();
     for name in ["narada", "runware", "dari", "vessl"] {
         let (src, c) = counting(source(sim, name)?);
         let id = tracker.add_source_with(src, policy(), SourceOptions::default());
-        ids.insert(name, id);
+        sources.insert(name, id);
         counts.insert(name, c);
     }
-    for t in TASKS {
-        tracker.track(ids[t.provider], t.id);
+    for (t, id) in TASKS.iter().zip(ids) {
+        tracker.track(sources[t.provider], id.clone());
     }
     let label =
         |provider: &str, task: &str| format!("{provider:<8} {}", &task[..task.len().min(22)]);
     let specs = TASKS
         .iter()
-        .map(|t| RowSpec {
-            label: label(t.provider, t.id),
-            task_id: t.id.to_string(),
+        .zip(ids)
+        .map(|(t, id)| RowSpec {
+            label: label(t.provider, id),
+            task_id: id.clone(),
             counts: counts[t.provider].clone(),
         })
         .collect();
-    let row_of: HashMap<&str, usize> = TASKS.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+    let row_of: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
     let mut view = ProgressView::new(quiet, "demo", specs);
     let mut reports: HashMap<String, Report> = HashMap::new();
     let mut ticker = tokio::time::interval(FRAME_EVERY);
@@ -279,12 +331,12 @@ async fn show(sim: &Simulator, quiet: bool, out: &mut Stdout) -> Result<u8, Stop
         "provider", "task", "scenario", "outcome", "status", "reqs", "time"
     ))?;
     let mut all_as_expected = true;
-    for t in TASKS {
-        let Some(r) = reports.get(t.id) else {
+    for (t, id) in TASKS.iter().zip(ids) {
+        let Some(r) = reports.get(id) else {
             all_as_expected = false;
             out.line(&format!(
                 "{:<8} {:<38} {:<32} MISSING",
-                t.provider, t.id, t.what
+                t.provider, id, t.what
             ))?;
             continue;
         };
@@ -306,7 +358,7 @@ async fn show(sim: &Simulator, quiet: bool, out: &mut Stdout) -> Result<u8, Stop
         out.line(&format!(
             "{:<8} {:<38} {:<32} {:<10} {:<12} {:>4} {:>6.1}s  {}{}",
             t.provider,
-            t.id,
+            id,
             t.what,
             r.outcome.kind().as_str(),
             last.map(|s| s.raw_status.as_str()).unwrap_or("-"),
@@ -316,15 +368,24 @@ async fn show(sim: &Simulator, quiet: bool, out: &mut Stdout) -> Result<u8, Stop
             if ok { "" } else { "   <- NOT AS SCRIPTED" },
         ))?;
     }
-    let runware_posts = requests.iter().filter(|r| r.uri.starts_with("/v1")).count();
+    let is_runware_poll = |r: &&poller_sim::RecordedRequest| {
+        r.uri.starts_with("/v1") && r.body.windows(11).any(|w| w == b"getResponse")
+    };
+    let runware_posts = requests.iter().filter(is_runware_poll).count();
+    let creates = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.api.is_some() && !is_runware_poll(r))
+        .count();
     let faults: Vec<String> = requests
         .iter()
         .filter(|r| r.fault.is_some())
         .filter_map(|r| r.status.map(|s| s.to_string()))
         .collect();
     out.line(&format!(
-        "\n{} HTTP requests in all; Runware's two tasks took {} POSTs between them (batched);",
+        "\n{} HTTP requests in all, {} of them creating the tasks; Runware's two tasks took {} \
+         status requests between them (batched);",
         requests.len(),
+        creates,
         runware_posts
     ))?;
     out.line(&format!(

@@ -16,6 +16,7 @@ mod report;
 mod sanitize;
 mod signals;
 mod status;
+mod submit;
 mod wait;
 
 // Name the providers crate so that its inventory registrations are linked in.
@@ -80,6 +81,7 @@ fn main() -> ExitCode {
                 .await
                 .map_err(|e| e.to_string()),
             Command::Wait(args) => wait::run(args).await.map_err(|e| e.to_string()),
+            Command::Submit(args) => submit::run(args).await.map_err(|e| e.to_string()),
             Command::Demo { quiet } => demo::run(quiet).await.map_err(|e| e.to_string()),
             Command::Completions { .. } => Ok(code::OK),
         }

@@ -15,6 +15,8 @@ pub mod code {
     pub const GAVE_UP: u8 = 3;
     pub const NEEDS_INPUT: u8 = 4;
     pub const FETCH_ERROR: u8 = 5;
+    pub const REJECTED: u8 = 6;
+    pub const MAY_HAVE_STARTED: u8 = 7;
     pub const INTERRUPTED: u8 = 130;
     pub const TERMINATED: u8 = 143;
 }
@@ -31,6 +33,8 @@ pub enum Verdict {
     Interrupted,
     /// The command stopped waiting on it (`--fail-fast`, `--until any-final`, repeated errors).
     Abandoned,
+    /// Just created by `submit` (no wait).
+    Submitted,
 }
 
 impl Verdict {
@@ -41,6 +45,7 @@ impl Verdict {
             Verdict::InProgress => "in_progress",
             Verdict::Interrupted => "interrupted",
             Verdict::Abandoned => "abandoned",
+            Verdict::Submitted => "submitted",
         }
     }
 
@@ -59,7 +64,7 @@ impl Verdict {
             Verdict::Ended(OutcomeKind::GaveUp) => code::GAVE_UP,
             Verdict::Ended(OutcomeKind::NeedsInput) => code::NEEDS_INPUT,
             Verdict::Ended(_) => code::FETCH_ERROR,
-            Verdict::Interrupted | Verdict::Abandoned => code::OK,
+            Verdict::Interrupted | Verdict::Abandoned | Verdict::Submitted => code::OK,
         }
     }
 
@@ -191,7 +196,9 @@ impl<'a> TaskReport<'a> {
     pub fn human(&self) -> String {
         let mark = match self.verdict {
             Verdict::Ended(OutcomeKind::Succeeded) => "ok  ",
-            Verdict::Ended(OutcomeKind::NeedsInput) | Verdict::InProgress => "wait",
+            Verdict::Ended(OutcomeKind::NeedsInput) | Verdict::InProgress | Verdict::Submitted => {
+                "wait"
+            }
             Verdict::Interrupted | Verdict::Abandoned => "stop",
             _ => "FAIL",
         };

@@ -217,3 +217,13 @@ impl Spawned {
         run
     }
 }
+
+/// A loopback base URL where nothing listens: every connection is refused.
+pub fn refused_base_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}

@@ -5,3 +5,4 @@ mod contract;
 mod helpers;
 mod pty;
 mod shell;
+mod submit;

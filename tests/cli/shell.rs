@@ -317,13 +317,7 @@ async fn transient_errors_show_as_they_happen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_is_down_shows_why_and_giving_up_names_the_cause() {
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
+    let base = refused_base_url();
     let run = poller(
         &[
             "wait",
@@ -833,6 +827,7 @@ async fn readme_documents_every_flag_command_and_exit_code_of_help() {
         &["--help"][..],
         &["wait", "--help"],
         &["status", "--help"],
+        &["submit", "--help"],
         &["demo", "--help"],
     ] {
         let help = poller(argv, &[]).await.stdout;
