@@ -289,6 +289,8 @@ impl Policy {
 #[derive(Clone, Copy)]
 struct Stats {
     requests: f64,
+    /// Requests per task over the second half of the tasks (after warm-up).
+    late_requests: f64,
     mean_lag: f64,
     median_lag: f64,
     p99_lag: f64,
@@ -309,8 +311,9 @@ async fn run(policy: Policy, w: &Workload) -> Stats {
             )
         })
         .collect();
-    let durations: HashMap<String, Duration> =
-        w.tasks.iter().map(|t| (t.id.clone(), t.duration)).collect();
+    let durations: HashMap<String, (Duration, bool)> = (w.tasks.iter().enumerate())
+        .map(|(i, t)| (t.id.clone(), (t.duration, i >= w.tasks.len() / 2)))
+        .collect();
     let handle = tracker.handle();
     let arrivals = w.tasks.clone();
     let src = source.clone();
@@ -322,11 +325,14 @@ async fn run(policy: Policy, w: &Workload) -> Stats {
             handle.track(ids[t.kind], t.id);
         }
     });
-    let (mut requests, mut lags) = (0u64, Vec::with_capacity(w.tasks.len()));
+    let (mut requests, mut late, mut lags) = (0u64, 0u64, Vec::with_capacity(w.tasks.len()));
     while let Some(event) = tracker.next().await {
         if let TrackerEvent::Finished { report, .. } = event {
-            let d = durations[&report.task_id];
+            let (d, second_half) = durations[&report.task_id];
             requests += u64::from(report.attempts);
+            if second_half {
+                late += u64::from(report.attempts);
+            }
             lags.push(report.elapsed.saturating_sub(d).as_secs_f64() / d.as_secs_f64());
         }
     }
@@ -335,6 +341,7 @@ async fn run(policy: Policy, w: &Workload) -> Stats {
     lags.sort_by(f64::total_cmp);
     Stats {
         requests: requests as f64 / w.tasks.len() as f64,
+        late_requests: late as f64 / (w.tasks.len() - w.tasks.len() / 2) as f64,
         mean_lag: lags.iter().sum::<f64>() / lags.len() as f64,
         median_lag: lags[lags.len() / 2],
         p99_lag: lags[(lags.len() * 99 / 100).min(lags.len() - 1)],
@@ -418,10 +425,11 @@ fn main() {
             let wall = std::time::Instant::now();
             let s = rt.block_on(run(policy, &w));
             println!(
-                "policy_efficiency workload={} tasks={n} policy=\"{}\" requests_per_task={:.2} mean_lag={:.1}% median_lag={:.1}% p99_lag={:.1}% wall={:.1}s",
+                "policy_efficiency workload={} tasks={n} policy=\"{}\" requests_per_task={:.2} second_half={:.2} mean_lag={:.1}% median_lag={:.1}% p99_lag={:.1}% wall={:.1}s",
                 w.name,
                 policy.name(),
                 s.requests,
+                s.late_requests,
                 100.0 * s.mean_lag,
                 100.0 * s.median_lag,
                 100.0 * s.p99_lag,

@@ -57,6 +57,13 @@ impl Schedule {
         }
     }
 
+    /// The schedule without its poll times after `limit` (keeping at least the first).
+    pub(super) fn until(mut self, limit: f64) -> Self {
+        let keep = self.times.partition_point(|&t| t <= limit).max(1);
+        self.times.truncate(keep);
+        self
+    }
+
     pub(super) fn times(&self) -> &[f64] {
         &self.times
     }

@@ -20,6 +20,8 @@ const HALF_LIFE: f64 = 64.0;
 const OWN_EVERY: u64 = 16;
 /// How many residuals the shared prior keeps.
 const POOL: usize = 512;
+/// A key adds to the shared prior from its third finish (its median means something).
+const PRIOR_FROM: u64 = 3;
 /// Keys fitted on the prior are refitted when this many residuals were added to it.
 const POOL_EVERY: u64 = 128;
 /// Each duration is smoothed over these standard-normal nodes (quantiles of (i + 0.5) / 8),
@@ -185,7 +187,7 @@ impl AdaptiveStore {
         }
         data.observations.push_back(o);
         data.finished += 1;
-        if data.finished < min_samples.max(1) {
+        if data.finished < PRIOR_FROM.min(min_samples.max(1)) {
             return;
         }
         let first = data.finished - data.observations.len() as u64;
@@ -346,14 +348,19 @@ impl AdaptiveStore {
                 return c.plan.clone();
             }
         }
-        let mut points = if own >= min_samples {
+        // On its own finishes, a key's schedule stops at the longest one seen: past it, the
+        // fallback's gaps (in a burst, running tasks are all past what has finished).
+        let (mut points, limit) = if own >= min_samples {
             own_points(&data, own)
         } else {
-            self.prior_points(&data, own, pool, min_samples)
+            (
+                self.prior_points(&data, own, pool, min_samples),
+                f64::INFINITY,
+            )
         };
         let plan = smooth(&mut points)
             .and_then(|mut pts| plan::fit(&mut pts, config.fallback, config.target, config.gaps))
-            .map(Arc::new);
+            .map(|plan| Arc::new(plan.until(limit)));
         data.cache = Some(Cache {
             config: config.fingerprint,
             own,
@@ -372,7 +379,7 @@ impl AdaptiveStore {
         pool_at: u64,
         min_samples: u64,
     ) -> Vec<(f64, f64)> {
-        let mut points = own_points(data, own);
+        let (mut points, _) = own_points(data, own);
         let pool = lock(&self.inner.pool);
         let newer = (pool.total - pool_at) as usize;
         let end = pool.residuals.len().saturating_sub(newer);
@@ -400,14 +407,18 @@ impl AdaptiveStore {
     }
 }
 
-/// The key's finishes as of checkpoint `own`: (log-duration, recency weight).
-fn own_points(data: &KeyData, own: u64) -> Vec<(f64, f64)> {
+/// The key's finishes as of checkpoint `own`: (log-duration, recency weight), and the
+/// latest time one of them was first seen finished.
+fn own_points(data: &KeyData, own: u64) -> (Vec<(f64, f64)>, f64) {
     let newer = (data.finished - own) as usize;
     let end = data.observations.len().saturating_sub(newer);
     let start = end.saturating_sub(WINDOW - OWN_EVERY as usize);
     let len = end - start;
     let first = own - len as u64;
-    (data.observations.range(start..end).enumerate())
+    let latest = (data.observations.range(start..end))
+        .map(|o| o.secs().1)
+        .fold(0.0, f64::max);
+    let points = (data.observations.range(start..end).enumerate())
         .map(|(i, o)| {
             let age = (len - 1 - i) as f64;
             (
@@ -415,7 +426,8 @@ fn own_points(data: &KeyData, own: u64) -> Vec<(f64, f64)> {
                 0.5f64.powf(age / HALF_LIFE),
             )
         })
-        .collect()
+        .collect();
+    (points, latest)
 }
 
 /// Spreads each (log-duration, weight) over the smoothing nodes, with a width from

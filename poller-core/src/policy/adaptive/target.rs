@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 #[non_exhaustive]
 pub enum LagTarget {
     /// On the durations seen, the learned schedule must have a mean lag at most 90 % of the
-    /// fallback's, and let at most 1 % of tasks exceed the fallback's own 99th-percentile
-    /// lag. When no schedule does that with fewer requests than the fallback, the fallback's
+    /// fallback's, and let at most 0.5 % of tasks exceed the fallback's own 99th-percentile
+    /// lag (half the 1 %, as a margin for new durations). When no schedule does that with fewer requests than the fallback, the fallback's
     /// schedule is kept.
     #[default]
     NoWorseThanFallback,
