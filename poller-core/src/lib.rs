@@ -91,8 +91,9 @@ pub use http::HttpSource;
 pub use outcome::{Outcome, OutcomeKind, Report};
 pub use phase::Phase;
 pub use policy::{
-    Adaptive, AdaptiveStore, AttemptLimit, BoxPolicy, Deadline, Decision, ErrorPolicy, Exponential,
-    Finish, Fixed, HonorRetryAfter, InitialDelay, Jitter, Observation, PollPolicy, PollPolicyExt,
+    Adaptive, AdaptiveSnapshot, AdaptiveStore, AttemptLimit, BoxPolicy, Deadline, Decision,
+    ErrorPolicy, Exponential, Finish, Fixed, HonorRetryAfter, InitialDelay, Jitter, KeySnapshot,
+    LagTarget, Observation, ObservedDuration, PollPolicy, PollPolicyExt, SnapshotError,
     StopOnInput, StopReason, recommended_policy,
 };
 pub use poller::{DEFAULT_MIN_GAP, Poller, WatchEvent};

@@ -14,7 +14,10 @@ mod observation;
 mod retry_after;
 mod stop_on_input;
 
-pub use adaptive::{Adaptive, AdaptiveStore};
+pub use adaptive::{
+    Adaptive, AdaptiveSnapshot, AdaptiveStore, KeySnapshot, LagTarget, ObservedDuration,
+    SnapshotError,
+};
 pub use attempt_limit::AttemptLimit;
 pub use boxed::BoxPolicy;
 pub use deadline::Deadline;
