@@ -1,8 +1,10 @@
 //! Many tasks at once: one scheduler, batching, rate limits.
 
 mod rate_limit;
+mod resume;
 
 pub use rate_limit::RateLimit;
+pub use resume::TaskState;
 
 use crate::poller::log_fetch;
 use crate::task::{Recorded, TaskCore};
@@ -20,7 +22,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
-use tokio_util::time::DelayQueue;
+use tokio_util::time::{DelayQueue, delay_queue};
 
 /// Identifies a source added to a [`Tracker`].
 ///
@@ -102,6 +104,16 @@ pub enum TrackerEvent<O = serde_json::Value> {
         /// Fetches made for this task so far.
         attempts: u32,
     },
+    /// A task was polled and will be polled again (only with
+    /// [`emit_polled`](Tracker::emit_polled)): its state after the poll, for a durable store.
+    Polled {
+        /// The task's source.
+        source: SourceId,
+        /// The task's state after this poll.
+        state: TaskState<O>,
+        /// When the next poll is due, from now.
+        next_in: Duration,
+    },
     /// A task ended; this is the only event for it after which it is no longer tracked.
     Finished {
         /// The task's source.
@@ -121,8 +133,15 @@ pub enum TrackerEvent<O = serde_json::Value> {
 /// assert!(handle.track(s, "task-1"));
 /// ```
 pub struct TrackerHandle<O> {
-    tx: mpsc::UnboundedSender<(SourceId, String)>,
+    tx: mpsc::UnboundedSender<Command<O>>,
     _output: std::marker::PhantomData<fn() -> O>,
+}
+
+/// What a [`TrackerHandle`] asks of its tracker.
+enum Command<O> {
+    Track(SourceId, String),
+    Resume(SourceId, TaskState<O>),
+    Untrack(SourceId, String),
 }
 
 impl<O> Clone for TrackerHandle<O> {
@@ -152,7 +171,35 @@ impl<O> TrackerHandle<O> {
     /// assert!(!h.track(s, "late"));
     /// ```
     pub fn track(&self, source: SourceId, task_id: impl Into<String>) -> bool {
-        self.tx.send((source, task_id.into())).is_ok()
+        self.tx.send(Command::Track(source, task_id.into())).is_ok()
+    }
+
+    /// Resumes tracking a task from a saved [`TaskState`] (see
+    /// [`Tracker::track_resumed`]). Returns `false` when the tracker is gone.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, TaskState, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// assert!(t.handle().track_resumed(s, TaskState::new("task-1").with_attempts(2)));
+    /// ```
+    pub fn track_resumed(&self, source: SourceId, state: TaskState<O>) -> bool {
+        self.tx.send(Command::Resume(source, state)).is_ok()
+    }
+
+    /// Stops tracking `task_id` of `source` (see [`Tracker::untrack`]). Returns `false` when
+    /// the tracker is gone.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// assert!(t.handle().untrack(s, "task-1"));
+    /// ```
+    pub fn untrack(&self, source: SourceId, task_id: impl Into<String>) -> bool {
+        self.tx
+            .send(Command::Untrack(source, task_id.into()))
+            .is_ok()
     }
 }
 
@@ -167,6 +214,10 @@ struct SourceEntry<O> {
 struct Tracked<O> {
     core: TaskCore<O>,
     source: SourceId,
+    /// The task's entry in the timer queue, while it waits there.
+    timer: Option<delay_queue::Key>,
+    /// Untracked while its request was in flight: dropped, without an event, when it answers.
+    untracked: bool,
 }
 
 struct Answer<O> {
@@ -230,8 +281,8 @@ pub struct Tracker<O = serde_json::Value> {
     timers: DelayQueue<usize>,
     in_flight: FuturesUnordered<BoxFuture<'static, Answer<O>>>,
     events: VecDeque<TrackerEvent<O>>,
-    commands: mpsc::UnboundedReceiver<(SourceId, String)>,
-    weak_tx: mpsc::WeakUnboundedSender<(SourceId, String)>,
+    commands: mpsc::UnboundedReceiver<Command<O>>,
+    weak_tx: mpsc::WeakUnboundedSender<Command<O>>,
     commands_closed: bool,
     rate_wake: Option<Pin<Box<Sleep>>>,
     unscheduled: Vec<usize>,
@@ -241,6 +292,7 @@ pub struct Tracker<O = serde_json::Value> {
     fetch_timeout: Option<Duration>,
     errors: ErrorPolicy,
     emit_changes: bool,
+    emit_polled: bool,
 }
 
 impl<O> fmt::Debug for Tracker<O> {
@@ -286,6 +338,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             fetch_timeout: Some(Duration::from_secs(120)),
             errors: ErrorPolicy::default(),
             emit_changes: false,
+            emit_polled: false,
         }
     }
 
@@ -337,6 +390,33 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
     pub fn emit_changes(mut self, yes: bool) -> Self {
         self.emit_changes = yes;
         self
+    }
+
+    /// Also yields [`TrackerEvent::Polled`] after every poll of a task that goes on, with the
+    /// task's [`TaskState`] and its next poll time: what a durable store saves.
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().emit_polled(true);
+    /// ```
+    pub fn emit_polled(mut self, yes: bool) -> Self {
+        self.emit_polled = yes;
+        self
+    }
+
+    /// Replaces the rate limit of `source` (`None`: no limit), for instance when a limit
+    /// shared by several processes is split anew. Requests already in flight are not affected.
+    ///
+    /// # Panics
+    /// If `source` was not returned by this tracker's `add_source`.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, RateLimit, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// t.set_rate_limit(s, Some(RateLimit::per_second(2)));
+    /// ```
+    pub fn set_rate_limit(&mut self, source: SourceId, limit: Option<RateLimit>) {
+        self.sources[source.0 as usize].limiter = limit.map(|r| r.limiter());
     }
 
     /// Adds a source polled on the schedule of `policy`.
@@ -406,7 +486,97 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             "unknown source {source:?}"
         );
         let core = TaskCore::new(task_id.into(), Instant::now());
-        let key = self.tasks.insert(Tracked { core, source });
+        self.insert(source, core);
+    }
+
+    /// Resumes tracking a task from a saved [`TaskState`]: the task's clock starts
+    /// `state.elapsed` in the past, so the policy's deadline counts from the first time the
+    /// task was tracked, and attempts go on from `state.attempts`. Its next poll follows the
+    /// policy from there (at once, when the policy's next poll time has already passed).
+    ///
+    /// # Panics
+    /// If `source` was not returned by this tracker's `add_source`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use poller_core::{Fixed, OutcomeKind, Phase, PollPolicyExt, Status, TaskState, Tracker,
+    ///     TrackerEvent, testing::ScriptedSource};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let mut t = Tracker::<()>::new();
+    /// let src = ScriptedSource::new("s").then_status(Status::new(Phase::Running, "running"));
+    /// let s = t.add_source(src, Fixed::secs(1).with_deadline(Duration::from_secs(60)));
+    /// // Tracked for 59 s already, by another process: one second of the deadline is left.
+    /// t.track_resumed(s, TaskState::new("old").with_attempts(59).with_elapsed(Duration::from_secs(59)));
+    /// let Some(TrackerEvent::Finished { report, .. }) = t.next().await else { unreachable!() };
+    /// assert_eq!(report.outcome.kind(), OutcomeKind::GaveUp);
+    /// assert_eq!(report.elapsed, Duration::from_secs(60));
+    /// # }
+    /// ```
+    pub fn track_resumed(&mut self, source: SourceId, state: TaskState<O>) {
+        assert!(
+            (source.0 as usize) < self.sources.len(),
+            "unknown source {source:?}"
+        );
+        let core = TaskCore::resumed(state, Instant::now());
+        self.insert(source, core);
+    }
+
+    /// Stops tracking `task_id` of `source`, without an event; returns `false` when no such
+    /// task is tracked. A request in flight for it is let finish and its answer dropped.
+    ///
+    /// This looks through every tracked task: it is meant for rare events (a lease lost), not
+    /// for every task.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// t.track(s, "a");
+    /// assert!(t.untrack(s, "a"));
+    /// assert!(!t.untrack(s, "a"));
+    /// assert!(t.is_empty());
+    /// ```
+    pub fn untrack(&mut self, source: SourceId, task_id: &str) -> bool {
+        let Some(key) = self
+            .tasks
+            .iter()
+            .find(|(_, t)| !t.untracked && t.source == source && t.core.task_id == task_id)
+            .map(|(k, _)| k)
+        else {
+            return false;
+        };
+        let task = &mut self.tasks[key];
+        if let Some(timer) = task.timer.take() {
+            self.timers.remove(&timer);
+        } else if let Some(i) = self.unscheduled.iter().position(|k| *k == key) {
+            self.unscheduled.swap_remove(i);
+        } else {
+            let ready = &mut self.sources[source.0 as usize].ready;
+            match ready.iter().position(|k| *k == key) {
+                Some(i) => {
+                    ready.remove(i);
+                }
+                None => {
+                    // In flight: its answer removes it.
+                    task.untracked = true;
+                    return true;
+                }
+            }
+        }
+        self.tasks.remove(key);
+        true
+    }
+
+    fn insert(&mut self, source: SourceId, core: TaskCore<O>) {
+        let key = self.tasks.insert(Tracked {
+            core,
+            source,
+            timer: None,
+            untracked: false,
+        });
         // Scheduled on the next poll, so that tracking works outside a runtime too.
         self.unscheduled.push(key);
     }
@@ -463,8 +633,9 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         self.in_flight.len()
     }
 
-    /// Decides the task's next poll: into the timer queue, or finished.
-    fn schedule(&mut self, key: usize, now: Instant) {
+    /// Decides the task's next poll: into the timer queue, or finished. Returns the delay
+    /// when there is a next poll.
+    fn schedule(&mut self, key: usize, now: Instant) -> Option<Duration> {
         let task = &mut self.tasks[key];
         let policy = &self.sources[task.source.0 as usize].policy;
         match task.core.next_delay(policy, &self.errors, now) {
@@ -472,11 +643,14 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             // timer wheel's next 1 ms tick).
             Ok(delay) if delay.is_zero() => {
                 self.sources[task.source.0 as usize].ready.push_back(key);
+                Some(delay)
             }
             Ok(delay) => {
                 // The timer queue holds about two years and panics beyond; a `Retry-After` of
                 // centuries, under a policy without a deadline, must not take the tracker down.
-                self.timers.insert(key, delay.min(MAX_DELAY));
+                let delay = delay.min(MAX_DELAY);
+                task.timer = Some(self.timers.insert(key, delay));
+                Some(delay)
             }
             Err(outcome) => {
                 let mut task = self.tasks.remove(key);
@@ -486,6 +660,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                     source: task.source,
                     report,
                 });
+                None
             }
         }
     }
@@ -494,6 +669,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         let now = Instant::now();
         for (key, result) in answer.keys.into_iter().zip(answer.results) {
             let task = &mut self.tasks[key];
+            if task.untracked {
+                self.tasks.remove(key);
+                continue;
+            }
             task.core.attempt += 1;
             log_fetch(task.core.attempt, &result);
             let policy = &self.sources[answer.source.0 as usize].policy;
@@ -521,7 +700,13 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                             attempts: task.core.attempt,
                         });
                     }
-                    self.schedule(key, now);
+                    if let (Some(next_in), true) = (self.schedule(key, now), self.emit_polled) {
+                        self.events.push_back(TrackerEvent::Polled {
+                            source: answer.source,
+                            state: self.tasks[key].core.snapshot(now),
+                            next_in,
+                        });
+                    }
                 }
             }
         }
@@ -663,8 +848,14 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
             if !this.commands_closed {
                 loop {
                     match this.commands.poll_recv(cx) {
-                        Poll::Ready(Some((source, id))) => {
-                            this.track(source, id);
+                        Poll::Ready(Some(command)) => {
+                            match command {
+                                Command::Track(source, id) => this.track(source, id),
+                                Command::Resume(source, state) => this.track_resumed(source, state),
+                                Command::Untrack(source, id) => {
+                                    this.untrack(source, &id);
+                                }
+                            }
                             progressed = true;
                         }
                         Poll::Ready(None) => {
@@ -684,6 +875,7 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
             }
             while let Poll::Ready(Some(expired)) = this.timers.poll_expired(cx) {
                 let key = expired.into_inner();
+                this.tasks[key].timer = None;
                 let source = this.tasks[key].source.0 as usize;
                 this.sources[source].ready.push_back(key);
                 progressed = true;
