@@ -140,7 +140,7 @@ pub struct TrackerHandle<O> {
 /// What a [`TrackerHandle`] asks of its tracker.
 enum Command<O> {
     Track(SourceId, String),
-    Resume(SourceId, TaskState<O>),
+    Resume(SourceId, Box<TaskState<O>>),
     Untrack(SourceId, String),
 }
 
@@ -184,7 +184,9 @@ impl<O> TrackerHandle<O> {
     /// assert!(t.handle().track_resumed(s, TaskState::new("task-1").with_attempts(2)));
     /// ```
     pub fn track_resumed(&self, source: SourceId, state: TaskState<O>) -> bool {
-        self.tx.send(Command::Resume(source, state)).is_ok()
+        self.tx
+            .send(Command::Resume(source, Box::new(state)))
+            .is_ok()
     }
 
     /// Stops tracking `task_id` of `source` (see [`Tracker::untrack`]). Returns `false` when
@@ -851,7 +853,9 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
                         Poll::Ready(Some(command)) => {
                             match command {
                                 Command::Track(source, id) => this.track(source, id),
-                                Command::Resume(source, state) => this.track_resumed(source, state),
+                                Command::Resume(source, state) => {
+                                    this.track_resumed(source, *state)
+                                }
                                 Command::Untrack(source, id) => {
                                     this.untrack(source, &id);
                                 }

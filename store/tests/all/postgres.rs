@@ -1,0 +1,1 @@
+//! The PostgreSQL backend (skipped, by name, without PostgreSQL).
