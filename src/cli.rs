@@ -60,6 +60,8 @@ pub enum Command {
     /// Wait for one or more tasks to end (concurrently, batched where the provider can).
     #[command(after_help = AFTER_HELP)]
     Wait(WaitArgs),
+    /// A durable watch list: add tasks to a store, run workers on it (SQLite or PostgreSQL).
+    Track(crate::track::TrackArgs),
     /// Run every provider against the embedded simulator: no account, no network.
     Demo {
         /// No live progress; only the summary.
@@ -132,7 +134,7 @@ pub struct PolicyArgs {
     pub stop_on_input: bool,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
         .map_err(|e| format!("{e}; write durations like 500ms, 5s, 2m or 1h30m"))
 }

@@ -10,6 +10,7 @@ mod progress;
 mod providers_cmd;
 mod report;
 mod status;
+mod track;
 mod wait;
 
 // Name the providers crate so that its inventory registrations are linked in.
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
                 .await
                 .map_err(|e| e.to_string()),
             Command::Wait(args) => wait::run(args).await.map_err(|e| e.to_string()),
+            Command::Track(args) => track::run(args).await,
             Command::Demo { quiet } => demo::run(quiet).await.map_err(|e| e.to_string()),
         }
     });
