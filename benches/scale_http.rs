@@ -37,15 +37,11 @@ const BATCH: usize = 100;
 // --- shared helpers ---------------------------------------------------------------------
 
 mod common;
-use common::{cpu_seconds, cpu_split, peak_rss_mib, unit};
+use common::{cpu_seconds, cpu_split, peak_rss_mib};
 
 /// Task `i`'s duration: log-normal, median 10 s, sigma 0.3 (the same in every process).
 fn duration(seed: u64, i: usize) -> Duration {
-    let mut s = seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-    let u1 = unit(&mut s).max(1e-12);
-    let u2 = unit(&mut s);
-    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-    Duration::from_secs_f64(MEDIAN_SECS * (SIGMA * z).exp())
+    common::log_normal(seed, i, MEDIAN_SECS, SIGMA)
 }
 
 fn unix_micros(t: SystemTime) -> u64 {

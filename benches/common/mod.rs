@@ -16,6 +16,16 @@ pub fn unit(state: &mut u64) -> f64 {
     (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// Draw `i` of a log-normal distribution (the median and sigma given; Box-Muller on two
+/// splitmix draws seeded from `seed` and `i`), the same in every process.
+pub fn log_normal(seed: u64, i: usize, median_secs: f64, sigma: f64) -> std::time::Duration {
+    let mut s = seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let u1 = unit(&mut s).max(1e-12);
+    let u2 = unit(&mut s);
+    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+    std::time::Duration::from_secs_f64(median_secs * (sigma * z).exp())
+}
+
 /// User and system CPU seconds of a process (`"self"` or a pid), from /proc/<pid>/stat
 /// (clock ticks of 10 ms).
 pub fn cpu_split(pid: &str) -> (f64, f64) {

@@ -48,6 +48,7 @@ mod error;
 mod learned;
 mod postgres;
 mod records;
+mod rows;
 mod sink;
 mod spec;
 mod sqlite;

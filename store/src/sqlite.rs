@@ -8,10 +8,11 @@
 
 use crate::backend::{Backend, Claimed, Finish, Finished, NewTask, Sample, Save};
 use crate::error::query;
+use crate::rows::{self, OUTCOME_COLUMNS};
 use crate::{PendingTask, Result, StoreError, StoredOutcome};
 use async_trait::async_trait;
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
 use std::path::Path;
 use std::time::Duration;
 
@@ -46,38 +47,6 @@ impl Sqlite {
         Ok(Sqlite { pool })
     }
 }
-
-pub(crate) fn pending_row(row: &sqlx::sqlite::SqliteRow) -> Result<PendingTask, sqlx::Error> {
-    let state: String = row.try_get("state")?;
-    Ok(PendingTask {
-        source: row.try_get("source")?,
-        task_id: row.try_get("task_id")?,
-        attempts: row.try_get("attempts")?,
-        first_seen_ms: row.try_get("first_seen_ms")?,
-        next_poll_ms: row.try_get("next_poll_ms")?,
-        worker: row.try_get("worker")?,
-        last: crate::store::last_of(&state),
-    })
-}
-
-fn outcome_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredOutcome> {
-    let get = || -> Result<_, sqlx::Error> {
-        Ok((
-            row.try_get::<i64, _>("id")?,
-            row.try_get::<String, _>("source")?,
-            row.try_get::<String, _>("task_id")?,
-            row.try_get::<String, _>("kind")?,
-            row.try_get::<String, _>("report")?,
-            row.try_get::<i64, _>("finished_ms")?,
-            row.try_get::<Option<i64>, _>("acked_ms")?,
-        ))
-    };
-    let (id, source, task_id, kind, report, finished_ms, acked_ms) =
-        get().map_err(query("reading an outcome"))?;
-    crate::store::outcome(id, source, task_id, kind, &report, finished_ms, acked_ms)
-}
-
-const OUTCOME_COLUMNS: &str = "id, source, task_id, kind, report, finished_ms, acked_ms";
 
 #[async_trait]
 impl Backend for Sqlite {
@@ -128,18 +97,7 @@ impl Backend for Sqlite {
         .fetch_all(&self.pool)
         .await
         .map_err(query("claiming tasks"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(Claimed {
-                    id: r.try_get("id")?,
-                    spec: r.try_get("spec")?,
-                    state: r.try_get("state")?,
-                    first_seen_ms: r.try_get("first_seen_ms")?,
-                    epoch: r.try_get("lease_epoch")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(query("claiming tasks"))
+        rows::all(&rows, "claiming tasks", rows::claimed)
     }
 
     async fn save(&self, worker: &str, saves: &[Save]) -> Result<Vec<i64>> {
@@ -180,10 +138,7 @@ impl Backend for Sqlite {
         .fetch_all(&self.pool)
         .await
         .map_err(query("renewing leases"))?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("lease_epoch")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(query("renewing leases"))
+        rows::all(&rows, "renewing leases", rows::id_epoch)
     }
 
     async fn finish(&self, worker: &str, f: &Finish<'_>) -> Result<Finished> {
@@ -272,7 +227,7 @@ impl Backend for Sqlite {
         .fetch_one(&self.pool)
         .await
         .map_err(query("counting tasks"))?;
-        (|| Ok((row.try_get("tasks")?, row.try_get("unacked")?)))().map_err(query("counting tasks"))
+        rows::counts(&row).map_err(query("counting tasks"))
     }
 
     async fn pending(&self, now_ms: i64) -> Result<Vec<PendingTask>> {
@@ -285,10 +240,7 @@ impl Backend for Sqlite {
         .fetch_all(&self.pool)
         .await
         .map_err(query("listing tasks"))?;
-        rows.iter()
-            .map(pending_row)
-            .collect::<Result<_, _>>()
-            .map_err(query("listing tasks"))
+        rows::all(&rows, "listing tasks", rows::pending)
     }
 
     async fn outcomes(&self, unacked: bool) -> Result<Vec<StoredOutcome>> {
@@ -304,7 +256,7 @@ impl Backend for Sqlite {
             .fetch_all(&self.pool)
             .await
             .map_err(query("listing outcomes"))?;
-        rows.iter().map(outcome_row).collect()
+        rows.iter().map(rows::outcome).collect()
     }
 
     async fn claim_outcomes(
@@ -330,7 +282,7 @@ impl Backend for Sqlite {
             .fetch_all(&self.pool)
             .await
             .map_err(query("claiming outcomes"))?;
-        let mut out: Vec<StoredOutcome> = rows.iter().map(outcome_row).collect::<Result<_>>()?;
+        let mut out: Vec<StoredOutcome> = rows.iter().map(rows::outcome).collect::<Result<_>>()?;
         out.sort_by_key(|o| o.id);
         Ok(out)
     }
@@ -384,16 +336,6 @@ impl Backend for Sqlite {
             .fetch_all(&self.pool)
             .await
             .map_err(query("reading learned durations"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(Sample {
-                    key: r.try_get("key")?,
-                    phase: r.try_get("phase")?,
-                    running_ms: r.try_get("running_ms")?,
-                    final_ms: r.try_get("final_ms")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(query("reading learned durations"))
+        rows::all(&rows, "reading learned durations", rows::sample)
     }
 }

@@ -7,10 +7,11 @@ use poller_core::{
     TaskState, Tracker, TrackerEvent,
 };
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -187,6 +188,12 @@ pub struct RunSummary {
     pub delivered: u64,
     /// Tasks dropped because another worker took them over.
     pub lost: u64,
+    /// Polls whose progress was seen (every poll of a task that went on).
+    pub polls: u64,
+    /// Progress rows written (at most one per held task per tick, however often it polled).
+    pub progress_rows: u64,
+    /// Write transactions: progress batches plus one per outcome.
+    pub write_transactions: u64,
 }
 
 struct Held {
@@ -482,7 +489,9 @@ impl Run {
         }
 
         let (deliver_tx, deliver_rx) = mpsc::unbounded_channel::<StoredOutcome>();
+        let delivered = Arc::new(AtomicU64::new(0));
         let delivery = tokio::spawn(deliver_loop(
+            delivered.clone(),
             store.clone(),
             name.clone(),
             opts.lease,
@@ -495,6 +504,8 @@ impl Run {
         let renew_every = (opts.lease / 3).max(opts.tick);
         let mut last_renew = tokio::time::Instant::now();
         tokio::pin!(shutdown);
+        // Why the loop ended: `true` when the store is idle (every outcome acknowledged).
+        let mut idle = false;
         let result = loop {
             tokio::select! {
                 biased;
@@ -509,7 +520,10 @@ impl Run {
                 },
                 _ = ticker.tick() => {
                     match self.tick(&deliver_tx, &mut last_renew, renew_every).await {
-                        Ok(true) => break Ok(()),
+                        Ok(true) => {
+                            idle = true;
+                            break Ok(());
+                        }
                         Ok(false) => {}
                         Err(e @ StoreError::Source { .. }) => break Err(e),
                         Err(e) => tracing::warn!(worker = %name, error = %e, "store unavailable; retrying next tick"),
@@ -522,14 +536,23 @@ impl Run {
             tracing::warn!(worker = %name, error = %e, "could not write the last progress");
         }
         drop(deliver_tx);
+        if !idle {
+            // Outcomes not delivered yet are in the store: once their delivery lease passes
+            // (at once, after `release`), any worker delivers them. A sink that keeps failing
+            // must not keep this worker from stopping.
+            delivery.abort();
+        }
         match delivery.await {
-            Ok(delivered) => self.summary.delivered = delivered,
+            Ok(()) => {}
+            Err(e) if e.is_cancelled() => {}
             Err(e) => tracing::warn!(worker = %name, error = %e, "delivery task failed"),
         }
+        self.summary.delivered = delivered.load(Ordering::Relaxed);
         result
     }
 
     fn polled(&mut self, source: SourceId, state: TaskState<Value>, next_in: Duration) {
+        self.summary.polls += 1;
         let Some(held) = self.held.get_mut(&(source, state.task_id.clone())) else {
             return;
         };
@@ -597,6 +620,7 @@ impl Run {
                 },
             )
             .await?;
+        self.summary.write_transactions += 1;
         let held = self.held.remove(&key).expect("checked above");
         self.by_id.remove(&held.id);
         self.saves.remove(&held.id);
@@ -638,6 +662,8 @@ impl Run {
                 .backend
                 .save(&self.worker.name, &saves)
                 .await?;
+            self.summary.progress_rows += saves.len() as u64;
+            self.summary.write_transactions += 1;
             self.saves.clear();
             for id in lost {
                 self.drop_task(id);
@@ -776,18 +802,17 @@ impl Run {
 }
 
 /// Delivers outcomes in order, acknowledging each once the sink took it; retries a failed
-/// delivery with back-off, and picks up outcomes whose delivery lease ran out. Returns how
-/// many it acknowledged.
+/// delivery with back-off, and picks up outcomes whose delivery lease ran out. Counts those
+/// it acknowledged in `delivered`.
 async fn deliver_loop(
+    delivered: Arc<AtomicU64>,
     store: Store,
     worker: String,
     lease: Duration,
     tick: Duration,
     sink: Arc<dyn OutcomeSink>,
     mut rx: mpsc::UnboundedReceiver<StoredOutcome>,
-) -> u64 {
-    let mut delivered = 0;
-    let mut seen: HashSet<i64> = HashSet::new();
+) {
     let mut orphans = tokio::time::interval(tick.max(Duration::from_millis(100)));
     orphans.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut open = true;
@@ -802,18 +827,7 @@ async fn deliver_loop(
                 Err(e) => { tracing::warn!(%worker, error = %e, "could not claim outcomes"); Vec::new() }
             },
         };
-        if !open && batch.is_empty() {
-            // Drain what is still queued, then stop.
-            if rx.is_empty() {
-                return delivered;
-            }
-        }
         for outcome in batch {
-            if !seen.insert(outcome.id) {
-                // Delivered already by this worker (claimed again after its delivery lease).
-                let _ = store.ack(outcome.id).await;
-                continue;
-            }
             let mut backoff = Duration::from_millis(100);
             loop {
                 match sink.deliver(&outcome).await {
@@ -831,10 +845,10 @@ async fn deliver_loop(
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
-            delivered += 1;
+            delivered.fetch_add(1, Ordering::Relaxed);
         }
         if !open && rx.is_empty() {
-            return delivered;
+            return;
         }
     }
 }
