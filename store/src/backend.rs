@@ -16,6 +16,8 @@ pub(crate) struct NewTask<'a> {
 #[derive(Debug)]
 pub(crate) struct Claimed {
     pub id: i64,
+    pub source: String,
+    pub task_id: String,
     pub spec: String,
     pub state: String,
     pub first_seen_ms: i64,

@@ -91,7 +91,7 @@ impl Backend for Postgres {
              UPDATE tasks t
              SET lease_owner = $1, lease_until_ms = $2 + $3, lease_epoch = t.lease_epoch + 1
              FROM due WHERE t.id = due.id
-             RETURNING t.id, t.spec, t.state, t.first_seen_ms, t.lease_epoch",
+             RETURNING t.id, t.source, t.task_id, t.spec, t.state, t.first_seen_ms, t.lease_epoch",
         )
         .bind(worker)
         .bind(now_ms)

@@ -83,6 +83,8 @@ pub(crate) fn outcome(row: &impl StoreRow) -> Result<StoredOutcome> {
 pub(crate) fn claimed(row: &impl StoreRow) -> Result<Claimed, sqlx::Error> {
     Ok(Claimed {
         id: row.int("id")?,
+        source: row.text("source")?,
+        task_id: row.text("task_id")?,
         spec: row.text("spec")?,
         state: row.text("state")?,
         first_seen_ms: row.int("first_seen_ms")?,

@@ -88,7 +88,7 @@ impl Backend for Sqlite {
                  SELECT id FROM tasks
                  WHERE done = 0 AND (lease_owner IS NULL OR lease_until_ms < ?2)
                  ORDER BY next_poll_ms LIMIT ?4)
-             RETURNING id, spec, state, first_seen_ms, lease_epoch",
+             RETURNING id, source, task_id, spec, state, first_seen_ms, lease_epoch",
         )
         .bind(worker)
         .bind(now_ms)

@@ -739,7 +739,15 @@ impl Run {
                 .claim(&name, now_ms(), ms(opts.lease), limit)
                 .await?;
             for c in claimed {
-                self.resume(c)?;
+                let (id, epoch) = (c.id, c.epoch);
+                let (source, task_id) = (c.source.clone(), c.task_id.clone());
+                match self.resume(c) {
+                    Err(StoreError::Corrupt { what, message }) => {
+                        self.end_unreadable(id, epoch, &source, &task_id, &what, &message)
+                            .await?;
+                    }
+                    other => other?,
+                }
             }
         }
         if opts.exit_when_idle && self.held.is_empty() && self.finishes.is_empty() {
@@ -747,6 +755,45 @@ impl Run {
             return Ok(tasks == 0 && unacked == 0);
         }
         Ok(false)
+    }
+
+    /// Ends a task whose stored state or spec cannot be read, with a `fetch_error` outcome
+    /// that says so: one outcome, never a task stuck with this worker.
+    async fn end_unreadable(
+        &mut self,
+        id: i64,
+        epoch: i64,
+        source: &str,
+        task_id: &str,
+        what: &str,
+        message: &str,
+    ) -> Result<()> {
+        tracing::error!(worker = %self.worker.name, %task_id, %what, %message, "stored task unreadable; ending it");
+        let report = json!({
+            "source": source,
+            "task_id": task_id,
+            "outcome": "fetch_error",
+            "error": {"code": "unreadable_state", "message": format!("stored {what} is not valid: {message}")},
+        });
+        let now = now_ms();
+        let text = report.to_string();
+        let finish = Finish {
+            id,
+            epoch,
+            source,
+            task_id,
+            kind: "fetch_error",
+            report: &text,
+            now_ms: now,
+            deliver_until_ms: now,
+        };
+        self.worker
+            .store
+            .backend
+            .finish(&self.worker.name, &finish)
+            .await?;
+        self.summary.outcomes += 1;
+        Ok(())
     }
 
     fn resume(&mut self, c: Claimed) -> Result<()> {

@@ -250,7 +250,7 @@ struct Answer<O> {
 ///
 /// # Default
 /// 64 requests in flight, batches of up to 100, fetch timeout 120 s, [`ErrorPolicy::default`],
-/// no change events.
+/// no change or poll events.
 ///
 /// ```
 /// use futures::StreamExt;

@@ -110,3 +110,52 @@ async fn a_locked_file_is_a_clear_error_and_nothing_is_lost() {
         .collect();
     assert_eq!(ids, ["before", "during"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_whose_stored_state_is_unreadable_ends_with_a_clear_outcome() {
+    use crate::helpers::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("watch.db");
+    let store = Store::open(path.to_str().unwrap()).await.unwrap();
+    let sim = simulator_with(1, ms(200)).await;
+    store
+        .track(
+            &narada_spec(&sim, ms(100), Duration::from_secs(30)),
+            ["t0", "broken"],
+        )
+        .await
+        .unwrap();
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE tasks SET state = '{not json' WHERE task_id = 'broken'")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let summary = tokio::time::timeout(
+        Duration::from_secs(30),
+        worker(&store, &sim, "w").run(tx, std::future::pending()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(summary.outcomes, 2);
+    let rows = store.outcomes(false).await.unwrap();
+    let rows = by_task(&rows);
+    assert_eq!(rows["t0"].kind, "succeeded");
+    let broken = rows["broken"];
+    assert_eq!(broken.kind, "fetch_error");
+    let message = broken.report["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("state of task") && message.contains("not valid"),
+        "{message}"
+    );
+    let mut delivered = Vec::new();
+    while let Ok(o) = rx.try_recv() {
+        delivered.push(o.task_id);
+    }
+    delivered.sort();
+    assert_eq!(delivered, ["broken", "t0"]);
+    sim.shutdown().await;
+}
