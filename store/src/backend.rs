@@ -80,8 +80,10 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn save(&self, worker: &str, saves: &[Save]) -> Result<Vec<i64>>;
     /// Extends every lease `worker` still holds; returns the (id, epoch) of each.
     async fn renew(&self, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Vec<(i64, i64)>>;
-    /// Marks the task done and writes its one outcome row, in one transaction, fenced.
-    async fn finish(&self, worker: &str, finish: &Finish<'_>) -> Result<Finished>;
+    /// Marks each task done and writes its one outcome row, all in one transaction, fenced.
+    async fn finish(&self, worker: &str, finishes: &[Finish<'_>]) -> Result<Vec<Finished>>;
+    /// Gives back the leases of these (id, epoch) tasks, so that other workers can claim them.
+    async fn give_back(&self, worker: &str, tasks: &[(i64, i64)]) -> Result<()>;
     /// Gives up every lease `worker` holds (a clean shutdown) and its heartbeat.
     async fn release(&self, worker: &str) -> Result<()>;
     /// Records `worker` as alive; returns how many workers beat within `live_ms`.

@@ -144,44 +144,70 @@ impl Backend for Postgres {
         rows::all(&rows, "renewing leases", rows::id_epoch)
     }
 
-    async fn finish(&self, worker: &str, f: &Finish<'_>) -> Result<Finished> {
+    async fn finish(&self, worker: &str, finishes: &[Finish<'_>]) -> Result<Vec<Finished>> {
         let mut tx = self
             .pool
             .begin()
             .await
             .map_err(query("writing an outcome"))?;
-        let n = sqlx::query(
-            "UPDATE tasks SET done = TRUE, lease_owner = NULL, lease_until_ms = NULL
+        let mut results = Vec::with_capacity(finishes.len());
+        for f in finishes {
+            let n = sqlx::query(
+                "UPDATE tasks SET done = TRUE, lease_owner = NULL, lease_until_ms = NULL
              WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND NOT done",
-        )
-        .bind(f.id)
-        .bind(worker)
-        .bind(f.epoch)
-        .execute(&mut *tx)
-        .await
-        .map_err(query("writing an outcome"))?
-        .rows_affected();
-        if n == 0 {
-            return Ok(Finished::LeaseLost);
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO outcomes (source, task_id, kind, report, finished_ms, deliver_owner,
+            )
+            .bind(f.id)
+            .bind(worker)
+            .bind(f.epoch)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("writing an outcome"))?
+            .rows_affected();
+            if n == 0 {
+                results.push(Finished::LeaseLost);
+                continue;
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO outcomes (source, task_id, kind, report, finished_ms, deliver_owner,
                                    deliver_until_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
              RETURNING id",
-        )
-        .bind(f.source)
-        .bind(f.task_id)
-        .bind(f.kind)
-        .bind(f.report)
-        .bind(f.now_ms)
-        .bind(worker)
-        .bind(f.deliver_until_ms)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(query("writing an outcome"))?;
+            )
+            .bind(f.source)
+            .bind(f.task_id)
+            .bind(f.kind)
+            .bind(f.report)
+            .bind(f.now_ms)
+            .bind(worker)
+            .bind(f.deliver_until_ms)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query("writing an outcome"))?;
+            results.push(Finished::Written(id));
+        }
         tx.commit().await.map_err(query("writing an outcome"))?;
-        Ok(Finished::Written(id))
+        Ok(results)
+    }
+
+    async fn give_back(&self, worker: &str, tasks: &[(i64, i64)]) -> Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query("giving tasks back"))?;
+        for (id, epoch) in tasks {
+            sqlx::query(
+                "UPDATE tasks SET lease_owner = NULL, lease_until_ms = NULL
+                 WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3",
+            )
+            .bind(id)
+            .bind(worker)
+            .bind(epoch)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("giving tasks back"))?;
+        }
+        tx.commit().await.map_err(query("giving tasks back"))
     }
 
     async fn release(&self, worker: &str) -> Result<()> {

@@ -49,9 +49,9 @@ pub fn default_outcome_json(source: &str, report: &Report) -> Value {
 /// The settings of a [`Worker`].
 ///
 /// # Default
-/// Lease 30 s (renewed every 10 s), a claim, flush and heartbeat every second, up to 1,000
-/// tasks claimed per round and 100,000 held, 64 requests in flight, no rate limit, run until
-/// stopped.
+/// Lease 30 s (renewed every 10 s), a claim and heartbeat every second, progress written
+/// every 5 s, claims of 1,000 tasks (repeated while full) and 100,000 held, 64 requests in
+/// flight, no rate limit, run until stopped.
 ///
 /// ```
 /// use std::time::Duration;
@@ -66,7 +66,10 @@ pub struct WorkerOptions {
     pub lease: Duration,
     /// How often the worker writes progress, beats, claims and delivers orphaned outcomes.
     pub tick: Duration,
-    /// Most tasks claimed per tick.
+    /// How often held tasks' progress is written (the latest state of each, in one
+    /// transaction): what a crash may lose, harmlessly.
+    pub flush_every: Duration,
+    /// Most tasks claimed per claim query (a tick claims again while batches come back full).
     pub claim_batch: usize,
     /// Most tasks held at once.
     pub max_tasks: usize,
@@ -83,6 +86,7 @@ impl Default for WorkerOptions {
         WorkerOptions {
             lease: Duration::from_secs(30),
             tick: Duration::from_secs(1),
+            flush_every: Duration::from_secs(5),
             claim_batch: 1000,
             max_tasks: 100_000,
             max_in_flight: 64,
@@ -110,6 +114,16 @@ impl WorkerOptions {
     /// ```
     pub fn tick(mut self, tick: Duration) -> Self {
         self.tick = tick.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Sets how often progress is written.
+    ///
+    /// ```
+    /// let _o = poller_store::WorkerOptions::default().flush_every(std::time::Duration::from_secs(1));
+    /// ```
+    pub fn flush_every(mut self, every: Duration) -> Self {
+        self.flush_every = every;
         self
     }
 
@@ -208,20 +222,21 @@ struct Held {
 ///
 /// # What is written when
 /// - **Every poll** yields the task's state (attempts, elapsed, last status) and next poll
-///   time; these are written **once per tick** (1 s by default) in one transaction, the latest
-///   per task. A crash loses at most the last tick of progress: the task then resumes from an
-///   older state, with a few attempts uncounted and a poll or two made again, which the
-///   remote API does not mind. The deadline is not affected: it counts from the first time the
+///   time; these are written **every `flush_every`** (5 s by default) in one transaction, the
+///   latest per task. A crash loses at most that much progress: the task then resumes from an
+///   older state, with a few attempts uncounted and a few polls made again, which the remote
+///   API does not mind. The deadline is not affected: it counts from the first time the
 ///   task was tracked, which is written once, when the task is added.
-/// - **An outcome** is written (the task marked done and one outcome row, in one fenced
-///   transaction) before it is handed to the [`OutcomeSink`]; it is acknowledged when the
+/// - **An outcome** is written (the task marked done and one outcome row, fenced; outcomes
+///   that come together share one transaction) before it is handed to the [`OutcomeSink`]; it is acknowledged when the
 ///   sink accepts it, and delivered again otherwise (by this worker, or, once its delivery
 ///   lease of one `lease` has passed, by any worker).
 /// - **Leases** are renewed every `lease / 3`. A worker whose renewal or write finds the task
 ///   taken over stops polling it at once.
 ///
 /// # Several workers
-/// A task is held by one worker at a time: claims take only free or expired tasks, and every
+/// Each live worker holds at most its share of the pending tasks (`pending / live + 1`), and
+/// gives the excess back when a new worker appears, so the work spreads over the workers. A task is held by one worker at a time: claims take only free or expired tasks, and every
 /// write is fenced by the claim's epoch. A dead worker's tasks are taken over within
 /// `lease + tick` of its last renewal. A source's rate limit is split between the live
 /// workers (those that beat within one lease): each gets `1/N` of the rate and burst. A
@@ -435,10 +450,12 @@ struct Run {
     by_id: HashMap<i64, (SourceId, String)>,
     sources: HashMap<String, SourceId>,
     names: HashMap<SourceId, String>,
-    saves: HashMap<i64, Save>,
+    /// The latest progress of each held task since the last flush, serialized at the flush.
+    saves: HashMap<i64, (i64, TaskState<Value>, i64)>,
     finishes: VecDeque<(SourceId, Report)>,
     samples: Vec<Sample>,
     live: i64,
+    last_flush: tokio::time::Instant,
     summary: RunSummary,
 }
 
@@ -458,6 +475,7 @@ impl Run {
             finishes: VecDeque::new(),
             samples: Vec::new(),
             live: 1,
+            last_flush: tokio::time::Instant::now(),
             summary: RunSummary::default(),
         }
     }
@@ -510,14 +528,23 @@ impl Run {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break Ok(()),
-                event = self.tracker.next() => match event {
-                    Some(TrackerEvent::Polled { source, state, next_in }) => self.polled(source, state, next_in),
-                    Some(TrackerEvent::Finished { source, report }) => {
-                        self.finishes.push_back((source, report));
-                        self.write_finishes(&deliver_tx).await;
+                event = self.tracker.next() => {
+                    // Take every event already there, so that outcomes finished together are
+                    // written in one transaction.
+                    let mut next = event;
+                    for _ in 0..4096 {
+                        match next {
+                            Some(TrackerEvent::Polled { source, state, next_in }) => self.polled(source, state, next_in),
+                            Some(TrackerEvent::Finished { source, report }) => self.finishes.push_back((source, report)),
+                            _ => {}
+                        }
+                        match futures::FutureExt::now_or_never(self.tracker.next()) {
+                            Some(event) => next = event,
+                            None => break,
+                        }
                     }
-                    _ => {}
-                },
+                    self.write_finishes(&deliver_tx).await;
+                }
                 _ = ticker.tick() => {
                     match self.tick(&deliver_tx, &mut last_renew, renew_every).await {
                         Ok(true) => {
@@ -557,97 +584,101 @@ impl Run {
             return;
         };
         held.running_at = state.running_at;
-        let Ok(json) = serde_json::to_string(&state) else {
-            return;
-        };
-        self.saves.insert(
-            held.id,
-            Save {
-                id: held.id,
-                epoch: held.epoch,
-                state: json,
-                attempts: i64::from(state.attempts),
-                next_poll_ms: now_ms().saturating_add(ms(next_in)),
-            },
-        );
+        let next_poll_ms = now_ms().saturating_add(ms(next_in));
+        self.saves
+            .insert(held.id, (held.epoch, state, next_poll_ms));
     }
 
     /// Writes queued outcomes; on a store error they stay queued for the next tick.
+    /// Writes every queued outcome in one transaction, then hands them to the delivery task;
+    /// on a store error they stay queued for the next try.
     async fn write_finishes(&mut self, deliver: &mpsc::UnboundedSender<StoredOutcome>) {
-        while let Some((source, report)) = self.finishes.pop_front() {
-            match self.write_finish(source, &report, deliver).await {
-                Ok(()) => {}
-                Err(e) => {
-                    tracing::warn!(worker = %self.worker.name, task_id = %report.task_id, error = %e, "could not write an outcome; retrying");
-                    self.finishes.push_front((source, report));
-                    return;
-                }
-            }
+        if let Err(e) = self.try_write_finishes(deliver).await {
+            tracing::warn!(worker = %self.worker.name, queued = self.finishes.len(), error = %e, "could not write outcomes; retrying");
         }
     }
 
-    async fn write_finish(
+    async fn try_write_finishes(
         &mut self,
-        source: SourceId,
-        report: &Report,
         deliver: &mpsc::UnboundedSender<StoredOutcome>,
     ) -> Result<()> {
-        let key = (source, report.task_id.clone());
-        let Some(held) = self.held.get(&key) else {
+        // Outcomes of tasks no longer held (taken over meanwhile) are not this worker's to write.
+        self.finishes
+            .retain(|(source, report)| self.held.contains_key(&(*source, report.task_id.clone())));
+        if self.finishes.is_empty() {
             return Ok(());
-        };
-        let name = self.names.get(&source).cloned().unwrap_or_default();
-        let rendered = (self.worker.render)(&name, report);
-        let text =
-            serde_json::to_string(&rendered).map_err(|e| crate::error::corrupt("outcome", e))?;
-        let kind = report.outcome.kind().as_str();
+        }
         let now = now_ms();
+        let deliver_until_ms = now.saturating_add(ms(self.worker.options.lease));
+        let mut rendered = Vec::with_capacity(self.finishes.len());
+        for (source, report) in &self.finishes {
+            let name = self.names.get(source).cloned().unwrap_or_default();
+            let value = (self.worker.render)(&name, report);
+            let text =
+                serde_json::to_string(&value).map_err(|e| crate::error::corrupt("outcome", e))?;
+            rendered.push((name, value, text));
+        }
+        let batch: Vec<Finish<'_>> = self
+            .finishes
+            .iter()
+            .zip(&rendered)
+            .map(|((source, report), (name, _, text))| {
+                let held = &self.held[&(*source, report.task_id.clone())];
+                Finish {
+                    id: held.id,
+                    epoch: held.epoch,
+                    source: name,
+                    task_id: &report.task_id,
+                    kind: report.outcome.kind().as_str(),
+                    report: text,
+                    now_ms: now,
+                    deliver_until_ms,
+                }
+            })
+            .collect();
         let written = self
             .worker
             .store
             .backend
-            .finish(
-                &self.worker.name,
-                &Finish {
-                    id: held.id,
-                    epoch: held.epoch,
-                    source: &name,
-                    task_id: &report.task_id,
-                    kind,
-                    report: &text,
-                    now_ms: now,
-                    deliver_until_ms: now.saturating_add(ms(self.worker.options.lease)),
-                },
-            )
+            .finish(&self.worker.name, &batch)
             .await?;
+        drop(batch);
         self.summary.write_transactions += 1;
-        let held = self.held.remove(&key).expect("checked above");
-        self.by_id.remove(&held.id);
-        self.saves.remove(&held.id);
-        match written {
-            Finished::Written(id) => {
-                self.summary.outcomes += 1;
-                if let Some(phase) = report.outcome.last_status().map(|s| s.phase) {
-                    self.samples.extend(learned::sample(
-                        &name,
-                        phase,
-                        held.running_at,
-                        report.elapsed,
-                    ));
+        let finishes = std::mem::take(&mut self.finishes);
+        for (((source, report), (name, value, _)), written) in
+            finishes.into_iter().zip(rendered).zip(written)
+        {
+            let held = self
+                .held
+                .remove(&(source, report.task_id.clone()))
+                .expect("kept above");
+            self.by_id.remove(&held.id);
+            self.saves.remove(&held.id);
+            match written {
+                Finished::Written(id) => {
+                    self.summary.outcomes += 1;
+                    if let Some(phase) = report.outcome.last_status().map(|s| s.phase) {
+                        self.samples.extend(learned::sample(
+                            &name,
+                            phase,
+                            held.running_at,
+                            report.elapsed,
+                        ));
+                    }
+                    let _ = deliver.send(StoredOutcome {
+                        id,
+                        source: name,
+                        task_id: report.task_id,
+                        kind: report.outcome.kind().as_str().to_string(),
+                        report: value,
+                        finished_ms: now,
+                        acked_ms: None,
+                    });
                 }
-                let _ = deliver.send(StoredOutcome {
-                    id,
-                    source: name,
-                    task_id: report.task_id.clone(),
-                    kind: kind.to_string(),
-                    report: rendered,
-                    finished_ms: now,
-                    acked_ms: None,
-                });
-            }
-            Finished::LeaseLost => {
-                self.summary.lost += 1;
-                tracing::info!(worker = %self.worker.name, task_id = %report.task_id, "task taken over by another worker; outcome left to it");
+                Finished::LeaseLost => {
+                    self.summary.lost += 1;
+                    tracing::info!(worker = %self.worker.name, task_id = %report.task_id, "task taken over by another worker; outcome left to it");
+                }
             }
         }
         Ok(())
@@ -655,7 +686,19 @@ impl Run {
 
     async fn flush(&mut self) -> Result<()> {
         if !self.saves.is_empty() {
-            let saves: Vec<Save> = self.saves.values().cloned().collect();
+            let saves: Vec<Save> = self
+                .saves
+                .iter()
+                .filter_map(|(id, (epoch, state, next_poll_ms))| {
+                    Some(Save {
+                        id: *id,
+                        epoch: *epoch,
+                        state: serde_json::to_string(state).ok()?,
+                        attempts: i64::from(state.attempts),
+                        next_poll_ms: *next_poll_ms,
+                    })
+                })
+                .collect();
             let lost = self
                 .worker
                 .store
@@ -680,6 +723,31 @@ impl Run {
         Ok(())
     }
 
+    /// Gives `n` held tasks back to the store (their progress written first), for workers
+    /// that joined later.
+    async fn give_back(&mut self, n: usize) -> Result<()> {
+        self.flush().await?;
+        let tasks: Vec<(i64, i64)> = self
+            .held
+            .values()
+            .take(n)
+            .map(|h| (h.id, h.epoch))
+            .collect();
+        self.worker
+            .store
+            .backend
+            .give_back(&self.worker.name, &tasks)
+            .await?;
+        for (id, _) in &tasks {
+            if let Some(key) = self.by_id.remove(id) {
+                self.tracker.untrack(key.0, &key.1);
+                self.held.remove(&key);
+            }
+        }
+        tracing::info!(worker = %self.worker.name, given = tasks.len(), "gave tasks back for other workers");
+        Ok(())
+    }
+
     /// Stops polling a task whose lease another worker took.
     fn drop_task(&mut self, id: i64) {
         if let Some(key) = self.by_id.remove(&id) {
@@ -701,7 +769,10 @@ impl Run {
         let backend = self.worker.store.backend.clone();
         let name = self.worker.name.clone();
         let opts = self.worker.options.clone();
-        self.flush().await?;
+        if self.last_flush.elapsed() >= opts.flush_every {
+            self.flush().await?;
+            self.last_flush = tokio::time::Instant::now();
+        }
         self.write_finishes(deliver).await;
 
         let live = backend.heartbeat(&name, now_ms(), ms(opts.lease)).await?;
@@ -732,12 +803,34 @@ impl Run {
             }
         }
 
-        let room = opts.max_tasks.saturating_sub(self.held.len());
-        if room > 0 {
-            let limit = i64::try_from(room.min(opts.claim_batch)).unwrap_or(i64::MAX);
+        // With several live workers, each holds at most its share of the pending tasks, so
+        // that the first to start does not take everything.
+        let cap = if live > 1 {
+            let (tasks, _) = backend.remaining().await?;
+            let share = usize::try_from(tasks.max(0)).unwrap_or(usize::MAX);
+            opts.max_tasks
+                .min(share.div_ceil(usize::try_from(live).unwrap_or(1)) + 1)
+        } else {
+            opts.max_tasks
+        };
+        if self.held.len() > cap.saturating_add(opts.claim_batch) {
+            self.give_back(self.held.len() - cap).await?;
+        }
+        loop {
+            let room = cap.saturating_sub(self.held.len());
+            if room == 0 {
+                break;
+            }
+            let limit = room.min(opts.claim_batch);
             let claimed = backend
-                .claim(&name, now_ms(), ms(opts.lease), limit)
+                .claim(
+                    &name,
+                    now_ms(),
+                    ms(opts.lease),
+                    i64::try_from(limit).unwrap_or(i64::MAX),
+                )
                 .await?;
+            let full = claimed.len() == limit;
             for c in claimed {
                 let (id, epoch) = (c.id, c.epoch);
                 let (source, task_id) = (c.source.clone(), c.task_id.clone());
@@ -748,6 +841,9 @@ impl Run {
                     }
                     other => other?,
                 }
+            }
+            if !full {
+                break;
             }
         }
         if opts.exit_when_idle && self.held.is_empty() && self.finishes.is_empty() {
@@ -790,7 +886,7 @@ impl Run {
         self.worker
             .store
             .backend
-            .finish(&self.worker.name, &finish)
+            .finish(&self.worker.name, std::slice::from_ref(&finish))
             .await?;
         self.summary.outcomes += 1;
         Ok(())
