@@ -45,12 +45,11 @@ const BATCH: usize = 100;
 // --- shared helpers ---------------------------------------------------------------------
 
 mod common;
-use common::{LineProcess, cpu_split, normal, peak_rss_mib, percentile, unix_micros};
+use common::{LineProcess, cpu_split, peak_rss_mib, percentile, unix_micros};
 
 /// Task `i`'s duration: log-normal, median 10 s, sigma 0.3 (the same in every process).
 fn duration(seed: u64, i: usize) -> Duration {
-    let mut s = seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-    Duration::from_secs_f64(MEDIAN_SECS * (SIGMA * normal(&mut s)).exp())
+    common::log_normal(seed, i, MEDIAN_SECS, SIGMA)
 }
 
 // --- the simulator process (--serve) ----------------------------------------------------

@@ -132,6 +132,8 @@ pub enum Command {
     /// its id; with --wait, then wait on it as `poller wait` does.
     #[command(after_help = format!("{SUBMIT_HELP}\n\n{WAIT_HELP}\n\n{AFTER_HELP}"))]
     Submit(SubmitArgs),
+    /// A durable watch list: add tasks to a store, run workers on it (SQLite or PostgreSQL).
+    Track(crate::track::TrackArgs),
     /// Run every provider against the embedded simulator: no account, no network.
     Demo {
         /// No live progress; only the summary.
@@ -294,7 +296,7 @@ pub struct PolicyArgs {
     pub stop_on_input: bool,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
         .map_err(|e| format!("{e}; write durations like 500ms, 5s, 2m or 1h30m"))
 }

@@ -17,6 +17,7 @@ mod sanitize;
 mod signals;
 mod status;
 mod submit;
+mod track;
 mod wait;
 
 // Name the providers crate so that its inventory registrations are linked in.
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
                 .map_err(|e| e.to_string()),
             Command::Wait(args) => wait::run(args).await.map_err(|e| e.to_string()),
             Command::Submit(args) => submit::run(args).await.map_err(|e| e.to_string()),
+            Command::Track(args) => track::run(args).await,
             Command::Demo { quiet } => demo::run(quiet).await.map_err(|e| e.to_string()),
             Command::Completions { .. } => Ok(code::OK),
         }

@@ -42,6 +42,13 @@ pub fn unix_micros(t: std::time::SystemTime) -> u64 {
         .as_micros() as u64
 }
 
+/// Draw `i` of a log-normal distribution (the median and sigma given; Box-Muller on two
+/// splitmix draws seeded from `seed` and `i`), the same in every process.
+pub fn log_normal(seed: u64, i: usize, median_secs: f64, sigma: f64) -> std::time::Duration {
+    let mut s = seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    std::time::Duration::from_secs_f64(median_secs * (sigma * normal(&mut s)).exp())
+}
+
 /// User and system CPU seconds of a process (`"self"` or a pid), from /proc/<pid>/stat
 /// (clock ticks of 10 ms).
 pub fn cpu_split(pid: &str) -> (f64, f64) {

@@ -104,7 +104,8 @@ pub use secret::ApiKey;
 pub use source::{BatchStatusSource, DynSource, JsonSource, StatusSource};
 pub use status::{Progress, ProgressEvent, RemoteError, Status};
 pub use tracker::{
-    DEFAULT_BATCH_WINDOW, RateLimit, SourceId, SourceOptions, Tracker, TrackerEvent, TrackerHandle,
+    DEFAULT_BATCH_WINDOW, RateLimit, SourceId, SourceOptions, TaskState, Tracker, TrackerEvent,
+    TrackerHandle,
 };
 
 #[cfg(feature = "derive")]

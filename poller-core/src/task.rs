@@ -32,6 +32,8 @@ pub(crate) struct TaskCore<O> {
     /// When the last fetch's answer came (from the start of the wait).
     fetched_at: Option<Duration>,
     salt: u64,
+    /// Time the task had already been tracked before `start` (a resumed task).
+    before: Duration,
 }
 
 impl<O> TaskCore<O> {
@@ -48,11 +50,12 @@ impl<O> TaskCore<O> {
             running_at: None,
             fetched_at: None,
             salt: h.finish(),
+            before: Duration::ZERO,
         }
     }
 
     pub(crate) fn elapsed(&self, now: Instant) -> Duration {
-        now.saturating_duration_since(self.start)
+        self.before + now.saturating_duration_since(self.start)
     }
 
     /// The delay before the next fetch, or the outcome when there is to be none.
@@ -201,5 +204,31 @@ impl<O> TaskCore<O> {
             self.attempt,
             self.elapsed(now),
         )
+    }
+}
+
+impl<O: Clone> TaskCore<O> {
+    /// A task resumed from `state`: its clock starts `state.elapsed` in the past, and attempts
+    /// and consecutive errors go on from where they were.
+    pub(crate) fn resumed(state: crate::TaskState<O>, now: Instant) -> Self {
+        let mut core = TaskCore::new(state.task_id, now);
+        core.before = state.elapsed;
+        core.attempt = state.attempts;
+        core.consecutive_errors = state.consecutive_errors;
+        core.running_at = state.running_at;
+        core.last = state.last.map(Box::new);
+        core
+    }
+
+    /// What is known about the task at `now`, as a serializable value.
+    pub(crate) fn snapshot(&self, now: Instant) -> crate::TaskState<O> {
+        crate::TaskState {
+            task_id: self.task_id.clone(),
+            attempts: self.attempt,
+            consecutive_errors: self.consecutive_errors,
+            elapsed: self.elapsed(now),
+            running_at: self.running_at,
+            last: self.last.as_deref().cloned(),
+        }
     }
 }

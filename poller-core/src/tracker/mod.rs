@@ -4,9 +4,11 @@ mod batching;
 mod index;
 mod poll_now;
 mod rate_limit;
+mod resume;
 
 pub use batching::DEFAULT_BATCH_WINDOW;
 pub use rate_limit::RateLimit;
+pub use resume::TaskState;
 
 use crate::poller::log_fetch;
 use crate::task::{Recorded, TaskCore};
@@ -133,6 +135,16 @@ pub enum TrackerEvent<O = serde_json::Value> {
         /// Fetches made for this task so far.
         attempts: u32,
     },
+    /// A task was polled and will be polled again (only with
+    /// [`emit_polled`](Tracker::emit_polled)): its state after the poll, for a durable store.
+    Polled {
+        /// The task's source.
+        source: SourceId,
+        /// The task's state after this poll.
+        state: TaskState<O>,
+        /// When the next poll is due, from now.
+        next_in: Duration,
+    },
     /// A task ended; this is the only event for it after which it is no longer tracked.
     Finished {
         /// The task's source.
@@ -166,8 +178,16 @@ pub enum TrackerEvent<O = serde_json::Value> {
 /// assert!(handle.track(s, "task-1"));
 /// ```
 pub struct TrackerHandle<O> {
-    tx: mpsc::UnboundedSender<Command>,
+    tx: mpsc::UnboundedSender<Command<O>>,
     _output: std::marker::PhantomData<fn() -> O>,
+}
+
+/// What a [`TrackerHandle`] asks of its tracker.
+enum Command<O> {
+    Track(SourceId, String),
+    Resume(SourceId, Box<TaskState<O>>),
+    Untrack(SourceId, String),
+    PollNow(SourceId, String),
 }
 
 impl<O> Clone for TrackerHandle<O> {
@@ -198,6 +218,36 @@ impl<O> TrackerHandle<O> {
     /// ```
     pub fn track(&self, source: SourceId, task_id: impl Into<String>) -> bool {
         self.tx.send(Command::Track(source, task_id.into())).is_ok()
+    }
+
+    /// Resumes tracking a task from a saved [`TaskState`] (see
+    /// [`Tracker::track_resumed`]). Returns `false` when the tracker is gone.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, TaskState, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// assert!(t.handle().track_resumed(s, TaskState::new("task-1").with_attempts(2)));
+    /// ```
+    pub fn track_resumed(&self, source: SourceId, state: TaskState<O>) -> bool {
+        self.tx
+            .send(Command::Resume(source, Box::new(state)))
+            .is_ok()
+    }
+
+    /// Stops tracking `task_id` of `source` (see [`Tracker::untrack`]). Returns `false` when
+    /// the tracker is gone.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// assert!(t.handle().untrack(s, "task-1"));
+    /// ```
+    pub fn untrack(&self, source: SourceId, task_id: impl Into<String>) -> bool {
+        self.tx
+            .send(Command::Untrack(source, task_id.into()))
+            .is_ok()
     }
 
     /// Asks the tracker to poll `task_id` of `source` now, for example because a webhook said
@@ -235,12 +285,6 @@ impl<O> TrackerHandle<O> {
     }
 }
 
-/// What a [`TrackerHandle`] asks of its tracker.
-enum Command {
-    Track(SourceId, String),
-    PollNow(SourceId, String),
-}
-
 struct SourceEntry<O> {
     source: Arc<dyn StatusSource<Output = O>>,
     policy: BoxPolicy,
@@ -257,6 +301,8 @@ struct Tracked<O> {
     source: SourceId,
     /// The task's entry in the timer queue, while it waits there.
     timer: Option<delay_queue::Key>,
+    /// Untracked while its request was in flight: dropped, without an event, when it answers.
+    untracked: bool,
 }
 
 struct Answer<O> {
@@ -298,7 +344,7 @@ struct Answer<O> {
 ///
 /// # Default
 /// 64 requests in flight, batches of up to 100, fetch timeout 120 s, [`ErrorPolicy::default`],
-/// minimum gap [`DEFAULT_MIN_GAP`](crate::DEFAULT_MIN_GAP) (100 ms), no change or retry events.
+/// minimum gap [`DEFAULT_MIN_GAP`](crate::DEFAULT_MIN_GAP) (100 ms), no change, retry or poll events.
 ///
 /// ```
 /// use futures::StreamExt;
@@ -332,8 +378,8 @@ pub struct Tracker<O = serde_json::Value> {
     timers: DelayQueue<usize>,
     in_flight: FuturesUnordered<BoxFuture<'static, Answer<O>>>,
     events: VecDeque<TrackerEvent<O>>,
-    commands: mpsc::UnboundedReceiver<Command>,
-    weak_tx: mpsc::WeakUnboundedSender<Command>,
+    commands: mpsc::UnboundedReceiver<Command<O>>,
+    weak_tx: mpsc::WeakUnboundedSender<Command<O>>,
     commands_closed: bool,
     wake: Option<Pin<Box<Sleep>>>,
     unscheduled: Vec<usize>,
@@ -349,6 +395,7 @@ pub struct Tracker<O = serde_json::Value> {
     epoch: Instant,
     /// The last pass over the timer queue stopped at `MAX_EXPIRED`: more may be due.
     more_due: bool,
+    emit_polled: bool,
 }
 
 impl<O> fmt::Debug for Tracker<O> {
@@ -399,6 +446,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             min_gap: crate::DEFAULT_MIN_GAP,
             epoch: Instant::now(),
             more_due: false,
+            emit_polled: false,
         }
     }
 
@@ -477,6 +525,33 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         self
     }
 
+    /// Also yields [`TrackerEvent::Polled`] after every poll of a task that goes on, with the
+    /// task's [`TaskState`] and its next poll time: what a durable store saves.
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().emit_polled(true);
+    /// ```
+    pub fn emit_polled(mut self, yes: bool) -> Self {
+        self.emit_polled = yes;
+        self
+    }
+
+    /// Replaces the rate limit of `source` (`None`: no limit), for instance when a limit
+    /// shared by several processes is split anew. Requests already in flight are not affected.
+    ///
+    /// # Panics
+    /// If `source` was not returned by this tracker's `add_source`.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, RateLimit, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// t.set_rate_limit(s, Some(RateLimit::per_second(2)));
+    /// ```
+    pub fn set_rate_limit(&mut self, source: SourceId, limit: Option<RateLimit>) {
+        self.sources[source.0 as usize].limiter = limit.map(|r| r.limiter());
+    }
+
     /// Adds a source polled on the schedule of `policy`.
     ///
     /// ```
@@ -549,10 +624,96 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             "unknown source {source:?}"
         );
         let core = TaskCore::new(task_id.into(), Instant::now());
+        self.insert(source, core);
+    }
+
+    /// Resumes tracking a task from a saved [`TaskState`]: the task's clock starts
+    /// `state.elapsed` in the past, so the policy's deadline counts from the first time the
+    /// task was tracked, and attempts go on from `state.attempts`. Its next poll follows the
+    /// policy from there (at once, when the policy's next poll time has already passed).
+    ///
+    /// # Panics
+    /// If `source` was not returned by this tracker's `add_source`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use poller_core::{Fixed, OutcomeKind, Phase, PollPolicyExt, Status, TaskState, Tracker,
+    ///     TrackerEvent, testing::ScriptedSource};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let mut t = Tracker::<()>::new();
+    /// let src = ScriptedSource::new("s").then_status(Status::new(Phase::Running, "running"));
+    /// let s = t.add_source(src, Fixed::secs(1).with_deadline(Duration::from_secs(60)));
+    /// // Tracked for 59 s already, by another process: one second of the deadline is left.
+    /// t.track_resumed(s, TaskState::new("old").with_attempts(59).with_elapsed(Duration::from_secs(59)));
+    /// let Some(TrackerEvent::Finished { report, .. }) = t.next().await else { unreachable!() };
+    /// assert_eq!(report.outcome.kind(), OutcomeKind::GaveUp);
+    /// assert_eq!(report.elapsed, Duration::from_secs(60));
+    /// # }
+    /// ```
+    pub fn track_resumed(&mut self, source: SourceId, state: TaskState<O>) {
+        assert!(
+            (source.0 as usize) < self.sources.len(),
+            "unknown source {source:?}"
+        );
+        let core = TaskCore::resumed(state, Instant::now());
+        self.insert(source, core);
+    }
+
+    /// Stops tracking `task_id` of `source`, without an event; returns `false` when no such
+    /// task is tracked. A request in flight for it is let finish and its answer dropped.
+    ///
+    /// This looks through every tracked task: it is meant for rare events (a lease lost), not
+    /// for every task.
+    ///
+    /// ```
+    /// # use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(ScriptedSource::new("s"), Fixed::secs(1));
+    /// t.track(s, "a");
+    /// assert!(t.untrack(s, "a"));
+    /// assert!(!t.untrack(s, "a"));
+    /// assert!(t.is_empty());
+    /// ```
+    pub fn untrack(&mut self, source: SourceId, task_id: &str) -> bool {
+        let Some(key) = self
+            .tasks
+            .iter()
+            .find(|(_, t)| !t.untracked && t.source == source && t.core.task_id == task_id)
+            .map(|(k, _)| k)
+        else {
+            return false;
+        };
+        let task = &mut self.tasks[key];
+        if let Some(timer) = task.timer.take() {
+            self.timers.remove(&timer);
+        } else if let Some(i) = self.unscheduled.iter().position(|k| *k == key) {
+            self.unscheduled.swap_remove(i);
+        } else {
+            let ready = &mut self.sources[source.0 as usize].ready;
+            match ready.iter().position(|k| *k == key) {
+                Some(i) => {
+                    ready.remove(i);
+                }
+                None => {
+                    // In flight: its answer removes it.
+                    task.untracked = true;
+                    return true;
+                }
+            }
+        }
+        self.remove_task(key);
+        true
+    }
+
+    fn insert(&mut self, source: SourceId, core: TaskCore<O>) {
         let key = self.tasks.insert(Tracked {
             core,
             source,
             timer: None,
+            untracked: false,
         });
         let tasks = &self.tasks;
         self.index
@@ -669,6 +830,35 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         task
     }
 
+    /// The events of a poll after which the task goes on, `next_in` from now: a retry event for
+    /// a failed fetch (with [`emit_retries`](Self::emit_retries)), the task's state (with
+    /// [`emit_polled`](Self::emit_polled)).
+    fn after_poll(
+        &mut self,
+        source: SourceId,
+        key: usize,
+        retry: Option<(FetchError, String, u32)>,
+        next_in: Duration,
+        now: Instant,
+    ) {
+        if let Some((error, task_id, attempts)) = retry {
+            self.events.push_back(TrackerEvent::Retrying {
+                source,
+                task_id,
+                error,
+                attempts,
+                retry_in: next_in,
+            });
+        }
+        if self.emit_polled {
+            self.events.push_back(TrackerEvent::Polled {
+                source,
+                state: self.tasks[key].core.snapshot(now),
+                next_in,
+            });
+        }
+    }
+
     fn on_answer(&mut self, answer: Answer<O>) {
         let now = Instant::now();
         let batched = answer.keys.len() > 1;
@@ -678,6 +868,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         for (key, result) in answer.keys.into_iter().zip(answer.results) {
             let transient = batched && result.as_ref().is_err_and(FetchError::is_transient);
             let task = &mut self.tasks[key];
+            if task.untracked {
+                self.remove_task(key);
+                continue;
+            }
             task.core.attempt += 1;
             log_fetch(task.core.attempt, &result);
             let error = match &result {
@@ -713,16 +907,8 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                     let retry = error.map(|e| (e, core.task_id.clone(), core.attempt));
                     if transient {
                         retrying.push((key, retry));
-                    } else if let Some(retry_in) = self.schedule(key, now)
-                        && let Some((error, task_id, attempts)) = retry
-                    {
-                        self.events.push_back(TrackerEvent::Retrying {
-                            source: answer.source,
-                            task_id,
-                            error,
-                            attempts,
-                            retry_in,
-                        });
+                    } else if let Some(next_in) = self.schedule(key, now) {
+                        self.after_poll(answer.source, key, retry, next_in, now);
                     }
                 }
             }
@@ -731,18 +917,9 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             let keys: Vec<usize> = retrying.iter().map(|(key, _)| *key).collect();
             let delays = self.schedule_together(&keys, now);
             for (key, retry) in retrying {
-                let Some((error, task_id, attempts)) = retry else {
-                    continue;
-                };
-                // Tasks that ended (deadline, error limit) have no delay: no retry event.
-                if let Some(&(_, retry_in)) = delays.iter().find(|(k, _)| *k == key) {
-                    self.events.push_back(TrackerEvent::Retrying {
-                        source: answer.source,
-                        task_id,
-                        error,
-                        attempts,
-                        retry_in,
-                    });
+                // Tasks that ended (deadline, error limit) have no delay: no event.
+                if let Some(&(_, next_in)) = delays.iter().find(|(k, _)| *k == key) {
+                    self.after_poll(answer.source, key, retry, next_in, now);
                 }
             }
         }
@@ -888,12 +1065,19 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
             if !this.commands_closed {
                 loop {
                     match this.commands.poll_recv(cx) {
-                        Poll::Ready(Some(Command::Track(source, id))) => {
-                            this.track(source, id);
-                            progressed = true;
-                        }
-                        Poll::Ready(Some(Command::PollNow(source, id))) => {
-                            this.poll_now(source, &id);
+                        Poll::Ready(Some(command)) => {
+                            match command {
+                                Command::Track(source, id) => this.track(source, id),
+                                Command::Resume(source, state) => {
+                                    this.track_resumed(source, *state)
+                                }
+                                Command::Untrack(source, id) => {
+                                    this.untrack(source, &id);
+                                }
+                                Command::PollNow(source, id) => {
+                                    this.poll_now(source, &id);
+                                }
+                            }
                             progressed = true;
                         }
                         Poll::Ready(None) => {

@@ -1,0 +1,370 @@
+//! The PostgreSQL backend: several workers on several machines. Claims take free or expired
+//! rows with `FOR UPDATE SKIP LOCKED` (underway's dequeue), so two workers never wait on or
+//! take the same row; every later write is fenced by the claim's epoch.
+
+use crate::backend::{Backend, Claimed, Finish, Finished, NewTask, Sample, Save};
+use crate::error::query;
+use crate::rows::{self, OUTCOME_COLUMNS};
+use crate::{PendingTask, Result, StoreError, StoredOutcome};
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::time::Duration;
+
+pub(crate) struct Postgres {
+    pool: PgPool,
+}
+
+impl Postgres {
+    pub(crate) async fn open(url: &str) -> Result<Self> {
+        let open_err = |source| StoreError::Open {
+            target: redact(url),
+            source,
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(open_err)?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| open_err(e.into()))?;
+        Ok(Postgres { pool })
+    }
+}
+
+/// `url` without its password.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***{}", &rest[at..])
+        }
+        None => url.to_string(),
+    }
+}
+
+#[async_trait]
+impl Backend for Postgres {
+    async fn add(&self, tasks: &[NewTask<'_>]) -> Result<u64> {
+        let mut tx = self.pool.begin().await.map_err(query("adding tasks"))?;
+        let mut added = 0;
+        for t in tasks {
+            added += sqlx::query(
+                "INSERT INTO tasks (source, spec, task_id, state, first_seen_ms, next_poll_ms)
+                 VALUES ($1, $2, $3, $4, $5, $5)
+                 ON CONFLICT (source, task_id) DO NOTHING",
+            )
+            .bind(t.source)
+            .bind(t.spec)
+            .bind(t.task_id)
+            .bind(&t.state)
+            .bind(t.now_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("adding tasks"))?
+            .rows_affected();
+        }
+        tx.commit().await.map_err(query("adding tasks"))?;
+        Ok(added)
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Claimed>> {
+        // One UPDATE … RETURNING: no read-then-write transaction for SQLite to refuse.
+        let rows = sqlx::query(
+            "WITH due AS (
+                 SELECT id FROM tasks
+                 WHERE NOT done AND (lease_owner IS NULL OR lease_until_ms < $2)
+                 ORDER BY next_poll_ms LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             UPDATE tasks t
+             SET lease_owner = $1, lease_until_ms = $2 + $3, lease_epoch = t.lease_epoch + 1
+             FROM due WHERE t.id = due.id
+             RETURNING t.id, t.source, t.task_id, t.spec, t.state, t.first_seen_ms, t.lease_epoch",
+        )
+        .bind(worker)
+        .bind(now_ms)
+        .bind(lease_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query("claiming tasks"))?;
+        rows::all(&rows, "claiming tasks", rows::claimed)
+    }
+
+    async fn save(&self, worker: &str, saves: &[Save]) -> Result<Vec<i64>> {
+        let mut lost = Vec::new();
+        let mut tx = self.pool.begin().await.map_err(query("saving progress"))?;
+        for s in saves {
+            let n = sqlx::query(
+                "UPDATE tasks SET state = $1, attempts = $2, next_poll_ms = $3
+                 WHERE id = $4 AND lease_owner = $5 AND lease_epoch = $6 AND NOT done",
+            )
+            .bind(&s.state)
+            .bind(s.attempts)
+            .bind(s.next_poll_ms)
+            .bind(s.id)
+            .bind(worker)
+            .bind(s.epoch)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("saving progress"))?
+            .rows_affected();
+            if n == 0 {
+                lost.push(s.id);
+            }
+        }
+        tx.commit().await.map_err(query("saving progress"))?;
+        Ok(lost)
+    }
+
+    async fn renew(&self, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "UPDATE tasks SET lease_until_ms = $2 + $3
+             WHERE lease_owner = $1 AND NOT done
+             RETURNING id, lease_epoch",
+        )
+        .bind(worker)
+        .bind(now_ms)
+        .bind(lease_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query("renewing leases"))?;
+        rows::all(&rows, "renewing leases", rows::id_epoch)
+    }
+
+    async fn finish(&self, worker: &str, finishes: &[Finish<'_>]) -> Result<Vec<Finished>> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query("writing an outcome"))?;
+        let mut results = Vec::with_capacity(finishes.len());
+        for f in finishes {
+            let n = sqlx::query(
+                "UPDATE tasks SET done = TRUE, lease_owner = NULL, lease_until_ms = NULL
+             WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND NOT done",
+            )
+            .bind(f.id)
+            .bind(worker)
+            .bind(f.epoch)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("writing an outcome"))?
+            .rows_affected();
+            if n == 0 {
+                results.push(Finished::LeaseLost);
+                continue;
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO outcomes (source, task_id, kind, report, finished_ms, deliver_owner,
+                                   deliver_until_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             RETURNING id",
+            )
+            .bind(f.source)
+            .bind(f.task_id)
+            .bind(f.kind)
+            .bind(f.report)
+            .bind(f.now_ms)
+            .bind(worker)
+            .bind(f.deliver_until_ms)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query("writing an outcome"))?;
+            results.push(Finished::Written(id));
+        }
+        tx.commit().await.map_err(query("writing an outcome"))?;
+        Ok(results)
+    }
+
+    async fn give_back(&self, worker: &str, tasks: &[(i64, i64)]) -> Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query("giving tasks back"))?;
+        for (id, epoch) in tasks {
+            sqlx::query(
+                "UPDATE tasks SET lease_owner = NULL, lease_until_ms = NULL
+                 WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3",
+            )
+            .bind(id)
+            .bind(worker)
+            .bind(epoch)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("giving tasks back"))?;
+        }
+        tx.commit().await.map_err(query("giving tasks back"))
+    }
+
+    async fn release(&self, worker: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE tasks SET lease_owner = NULL, lease_until_ms = NULL WHERE lease_owner = $1",
+        )
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(query("releasing leases"))?;
+        sqlx::query("UPDATE outcomes SET deliver_owner = NULL, deliver_until_ms = NULL WHERE deliver_owner = $1 AND acked_ms IS NULL")
+            .bind(worker)
+            .execute(&self.pool)
+            .await
+            .map_err(query("releasing leases"))?;
+        sqlx::query("DELETE FROM workers WHERE name = $1")
+            .bind(worker)
+            .execute(&self.pool)
+            .await
+            .map_err(query("releasing leases"))?;
+        Ok(())
+    }
+
+    async fn heartbeat(&self, worker: &str, now_ms: i64, live_ms: i64) -> Result<i64> {
+        sqlx::query(
+            "INSERT INTO workers (name, heartbeat_ms) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms",
+        )
+        .bind(worker)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(query("heartbeat"))?;
+        sqlx::query_scalar("SELECT COUNT(*) FROM workers WHERE heartbeat_ms > $1")
+            .bind(now_ms - live_ms)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query("heartbeat"))
+    }
+
+    async fn remaining(&self) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM tasks WHERE NOT done) AS tasks,
+                    (SELECT COUNT(*) FROM outcomes WHERE acked_ms IS NULL) AS unacked",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query("counting tasks"))?;
+        rows::counts(&row).map_err(query("counting tasks"))
+    }
+
+    async fn pending(&self, now_ms: i64) -> Result<Vec<PendingTask>> {
+        let rows = sqlx::query(
+            "SELECT source, task_id, attempts, first_seen_ms, next_poll_ms, state,
+                    CASE WHEN lease_until_ms >= $1 THEN lease_owner END AS worker
+             FROM tasks WHERE NOT done ORDER BY id",
+        )
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query("listing tasks"))?;
+        rows::all(&rows, "listing tasks", rows::pending)
+    }
+
+    async fn outcomes(&self, unacked: bool) -> Result<Vec<StoredOutcome>> {
+        let sql = format!(
+            "SELECT {OUTCOME_COLUMNS} FROM outcomes {} ORDER BY id",
+            if unacked {
+                "WHERE acked_ms IS NULL"
+            } else {
+                ""
+            }
+        );
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("listing outcomes"))?;
+        rows.iter().map(rows::outcome).collect()
+    }
+
+    async fn claim_outcomes(
+        &self,
+        worker: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredOutcome>> {
+        let sql = "WITH due AS (
+                 SELECT id FROM outcomes
+                 WHERE acked_ms IS NULL AND (deliver_until_ms IS NULL OR deliver_until_ms < $2)
+                 ORDER BY id LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             UPDATE outcomes o SET deliver_owner = $1, deliver_until_ms = $2 + $3
+             FROM due WHERE o.id = due.id
+             RETURNING o.id, o.source, o.task_id, o.kind, o.report, o.finished_ms, o.acked_ms";
+        let rows = sqlx::query(sql)
+            .bind(worker)
+            .bind(now_ms)
+            .bind(lease_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("claiming outcomes"))?;
+        let mut out: Vec<StoredOutcome> = rows.iter().map(rows::outcome).collect::<Result<_>>()?;
+        out.sort_by_key(|o| o.id);
+        Ok(out)
+    }
+
+    async fn ack(&self, id: i64, now_ms: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE outcomes SET acked_ms = $2, deliver_owner = NULL
+             WHERE id = $1 AND acked_ms IS NULL",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(query("acknowledging an outcome"))?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn learn(&self, samples: &[Sample], keep: i64) -> Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query("saving learned durations"))?;
+        for s in samples {
+            sqlx::query(
+                "INSERT INTO learned (key, phase, running_ms, final_ms) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&s.key)
+            .bind(&s.phase)
+            .bind(s.running_ms)
+            .bind(s.final_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("saving learned durations"))?;
+            sqlx::query(
+                "DELETE FROM learned WHERE key = $1 AND id NOT IN
+                 (SELECT id FROM learned WHERE key = $1 ORDER BY id DESC LIMIT $2)",
+            )
+            .bind(&s.key)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("saving learned durations"))?;
+        }
+        tx.commit().await.map_err(query("saving learned durations"))
+    }
+
+    async fn learned(&self) -> Result<Vec<Sample>> {
+        let rows = sqlx::query("SELECT key, phase, running_ms, final_ms FROM learned ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("reading learned durations"))?;
+        rows::all(&rows, "reading learned durations", rows::sample)
+    }
+}

@@ -1,0 +1,997 @@
+use crate::backend::{Claimed, Finish, Finished, Sample, Save};
+use crate::store::{ms, now_ms};
+use crate::{OutcomeSink, Result, SourceSpec, Store, StoreError, StoredOutcome, learned};
+use futures::StreamExt;
+use poller_core::{
+    AdaptiveStore, BoxPolicy, ConfigError, DynSource, RateLimit, Report, SourceId, SourceOptions,
+    TaskState, Tracker, TrackerEvent,
+};
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Rebuilds a stored task's source and policy from its [`SourceSpec`] (the API key comes
+/// from the worker's environment or configuration, never from the store).
+pub type SourceBuilder =
+    Arc<dyn Fn(&SourceSpec) -> Result<(DynSource, BoxPolicy), ConfigError> + Send + Sync>;
+
+/// Turns a finished task into the JSON stored and delivered as its outcome.
+pub type Renderer = Arc<dyn Fn(&str, &Report) -> Value + Send + Sync>;
+
+/// The outcome JSON a [`Worker`] writes unless given another renderer: `source`, `task_id`,
+/// `outcome` (kind), `attempts`, `elapsed_ms`, `last` (the last status) and `message`.
+///
+/// ```
+/// use std::time::Duration;
+/// use poller_core::{Outcome, Phase, Report, Status};
+/// let report = Report::new("t1", Outcome::Succeeded(Status::new(Phase::Succeeded, "done")), 3, Duration::from_secs(2));
+/// let v = poller_store::default_outcome_json("narada", &report);
+/// assert_eq!(v["outcome"], "succeeded");
+/// assert_eq!(v["elapsed_ms"], 2000);
+/// ```
+pub fn default_outcome_json(source: &str, report: &Report) -> Value {
+    json!({
+        "source": source,
+        "task_id": report.task_id,
+        "outcome": report.outcome.kind().as_str(),
+        "attempts": report.attempts,
+        "elapsed_ms": ms(report.elapsed),
+        "last": report.outcome.last_status(),
+        "message": report.outcome.to_string(),
+    })
+}
+
+/// The settings of a [`Worker`].
+///
+/// # Default
+/// Lease 30 s (renewed every 10 s), a claim and heartbeat every second, progress written
+/// every 5 s, claims of 1,000 tasks (repeated while full) and 100,000 held, 64 requests in
+/// flight, no rate limit, run until stopped.
+///
+/// ```
+/// use std::time::Duration;
+/// let o = poller_store::WorkerOptions::default().lease(Duration::from_secs(10));
+/// assert_eq!(o.lease, Duration::from_secs(10));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WorkerOptions {
+    /// How long a claim lasts without renewal: a dead worker's tasks are taken over at most
+    /// `lease + tick` after its last renewal.
+    pub lease: Duration,
+    /// How often the worker writes progress, beats, claims and delivers orphaned outcomes.
+    pub tick: Duration,
+    /// How often held tasks' progress is written (the latest state of each, in one
+    /// transaction): what a crash may lose, harmlessly.
+    pub flush_every: Duration,
+    /// Most tasks claimed per claim query (a tick claims again while batches come back full).
+    pub claim_batch: usize,
+    /// Most tasks held at once.
+    pub max_tasks: usize,
+    /// Most requests in flight (the tracker's bound).
+    pub max_in_flight: usize,
+    /// Rate limits per source name, shared by all live workers (each gets `1/N`).
+    pub rate_limits: HashMap<String, RateLimit>,
+    /// End [`Worker::run`] once the store holds no pending task and no undelivered outcome.
+    pub exit_when_idle: bool,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            lease: Duration::from_secs(30),
+            tick: Duration::from_secs(1),
+            flush_every: Duration::from_secs(5),
+            claim_batch: 1000,
+            max_tasks: 100_000,
+            max_in_flight: 64,
+            rate_limits: HashMap::new(),
+            exit_when_idle: false,
+        }
+    }
+}
+
+impl WorkerOptions {
+    /// Sets the lease (at least three ticks).
+    ///
+    /// ```
+    /// let _o = poller_store::WorkerOptions::default().lease(std::time::Duration::from_secs(5));
+    /// ```
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Sets the tick.
+    ///
+    /// ```
+    /// let _o = poller_store::WorkerOptions::default().tick(std::time::Duration::from_millis(200));
+    /// ```
+    pub fn tick(mut self, tick: Duration) -> Self {
+        self.tick = tick.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Sets how often progress is written.
+    ///
+    /// ```
+    /// let _o = poller_store::WorkerOptions::default().flush_every(std::time::Duration::from_secs(1));
+    /// ```
+    pub fn flush_every(mut self, every: Duration) -> Self {
+        self.flush_every = every;
+        self
+    }
+
+    /// Sets the most tasks held at once (at least 1).
+    ///
+    /// ```
+    /// let _o = poller_store::WorkerOptions::default().max_tasks(500);
+    /// ```
+    pub fn max_tasks(mut self, n: usize) -> Self {
+        self.max_tasks = n.max(1);
+        self
+    }
+
+    /// Sets the most tasks claimed per tick (at least 1).
+    ///
+    /// ```
+    /// let _o = poller_store::WorkerOptions::default().claim_batch(100);
+    /// ```
+    pub fn claim_batch(mut self, n: usize) -> Self {
+        self.claim_batch = n.max(1);
+        self
+    }
+
+    /// Sets the most requests in flight.
+    ///
+    /// ```
+    /// let _o = poller_store::WorkerOptions::default().max_in_flight(16);
+    /// ```
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// Limits the requests of source `name` over all live workers together.
+    ///
+    /// ```
+    /// let _o = poller_store::WorkerOptions::default()
+    ///     .rate_limit("narada", poller_core::RateLimit::per_second(10));
+    /// ```
+    pub fn rate_limit(mut self, name: impl Into<String>, limit: RateLimit) -> Self {
+        self.rate_limits.insert(name.into(), limit);
+        self
+    }
+
+    /// Ends the run once nothing is left to do in the store.
+    ///
+    /// ```
+    /// assert!(poller_store::WorkerOptions::default().exit_when_idle(true).exit_when_idle);
+    /// ```
+    pub fn exit_when_idle(mut self, yes: bool) -> Self {
+        self.exit_when_idle = yes;
+        self
+    }
+}
+
+/// One worker's share of a limit shared by `live` workers.
+fn share(limit: RateLimit, live: i64) -> RateLimit {
+    let n = u32::try_from(live.max(1)).unwrap_or(u32::MAX);
+    RateLimit::every(limit.period().saturating_mul(n)).burst((limit.burst_size() / n).max(1))
+}
+
+/// What a [`Worker::run`] did.
+///
+/// ```
+/// let s = poller_store::RunSummary::default();
+/// assert_eq!(s.outcomes, 0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunSummary {
+    /// Tasks claimed (a task taken over counts again).
+    pub claimed: u64,
+    /// Outcomes written by this worker.
+    pub outcomes: u64,
+    /// Outcomes delivered and acknowledged by this worker.
+    pub delivered: u64,
+    /// Tasks dropped because another worker took them over.
+    pub lost: u64,
+    /// Polls whose progress was seen (every poll of a task that went on).
+    pub polls: u64,
+    /// Progress rows written (at most one per held task per tick, however often it polled).
+    pub progress_rows: u64,
+    /// Write transactions: progress batches plus one per outcome.
+    pub write_transactions: u64,
+}
+
+struct Held {
+    id: i64,
+    epoch: i64,
+    running_at: Option<Duration>,
+}
+
+/// Polls the tasks of a [`Store`]: claims due tasks, feeds them to an in-memory
+/// [`Tracker`] from their saved state, writes progress in batches, writes each outcome before
+/// the application sees it and delivers it at least once.
+///
+/// # What is written when
+/// - **Every poll** yields the task's state (attempts, elapsed, last status) and next poll
+///   time; these are written **every `flush_every`** (5 s by default) in one transaction, the
+///   latest per task. A crash loses at most that much progress: the task then resumes from an
+///   older state, with a few attempts uncounted and a few polls made again, which the remote
+///   API does not mind. The deadline is not affected: it counts from the first time the
+///   task was tracked, which is written once, when the task is added.
+/// - **An outcome** is written (the task marked done and one outcome row, fenced; outcomes
+///   that come together share one transaction) before it is handed to the [`OutcomeSink`]; it is acknowledged when the
+///   sink accepts it, and delivered again otherwise (by this worker, or, once its delivery
+///   lease of one `lease` has passed, by any worker).
+/// - **Leases** are renewed every `lease / 3`. A worker whose renewal or write finds the task
+///   taken over stops polling it at once.
+///
+/// # Several workers
+/// Each live worker holds at most its share of the pending tasks (`pending / live + 1`), and
+/// gives the excess back when a new worker appears, so the work spreads over the workers. A task is held by one worker at a time: claims take only free or expired tasks, and every
+/// write is fenced by the claim's epoch. A dead worker's tasks are taken over within
+/// `lease + tick` of its last renewal. A source's rate limit is split between the live
+/// workers (those that beat within one lease): each gets `1/N` of the rate and burst. A
+/// new worker waits one tick after its first beat, so the others have seen it before it
+/// sends a request; a dead worker counts until its lease passes, so the others under-use
+/// the limit meanwhile, never over-use it.
+///
+/// ```no_run
+/// # async fn run() -> poller_store::Result<()> {
+/// use std::sync::Arc;
+/// use poller_store::{Store, Worker, WorkerOptions};
+///
+/// let store = Store::open("watch.db").await?;
+/// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+/// let worker = Worker::new(store, poller_store::registry_builder())
+///     .options(WorkerOptions::default().exit_when_idle(true));
+/// let summary = worker.run(tx, std::future::pending()).await?;
+/// while let Ok(outcome) = rx.try_recv() {
+///     println!("{}", outcome.report);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Worker {
+    store: Store,
+    name: String,
+    builder: SourceBuilder,
+    render: Renderer,
+    options: WorkerOptions,
+    adaptive: Option<AdaptiveStore>,
+}
+
+impl fmt::Debug for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("store", &self.store)
+            .field("name", &self.name)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`SourceBuilder`] from the provider registry: the provider named by the spec, its
+/// default policy, the spec's base URL and parameters, and the key from `POLLER_API_KEY` or
+/// else the provider's own variable (`NARADA_API_KEY` …).
+///
+/// ```
+/// use poller_store::SourceSpec;
+/// let build = poller_store::registry_builder();
+/// let err = build(&SourceSpec::new("no-such-provider")).map(drop).unwrap_err();
+/// assert!(err.to_string().contains("unknown provider"));
+/// ```
+pub fn registry_builder() -> SourceBuilder {
+    Arc::new(|spec: &SourceSpec| {
+        let provider = poller_core::provider(&spec.provider)?;
+        let key = ["POLLER_API_KEY", provider.key_env]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|k| !k.is_empty()));
+        let mut config = poller_core::SourceConfig::new();
+        if let Some(key) = key {
+            config = config.api_key(key);
+        }
+        if let Some(url) = &spec.base_url {
+            config = config.base_url(url.clone());
+        }
+        for (k, v) in &spec.params {
+            config = config.param(k.clone(), v.clone());
+        }
+        Ok((provider.build_source(config)?, provider.policy()))
+    })
+}
+
+impl Worker {
+    /// A worker on `store` that rebuilds sources with `builder`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> poller_store::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = poller_store::Store::open(dir.path().join("w.db").to_str().unwrap()).await?;
+    /// let worker = poller_store::Worker::new(store, poller_store::registry_builder());
+    /// assert!(worker.worker_name().starts_with("worker-"));
+    /// # Ok(()) }
+    /// ```
+    pub fn new(store: Store, builder: SourceBuilder) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Worker {
+            store,
+            name: format!("worker-{}-{nanos:09}", std::process::id()),
+            builder,
+            render: Arc::new(default_outcome_json),
+            options: WorkerOptions::default(),
+            adaptive: None,
+        }
+    }
+
+    /// Sets the worker's name (unique among the workers of a store).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> poller_store::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let store = poller_store::Store::open(dir.path().join("w.db").to_str().unwrap()).await?;
+    /// let w = poller_store::Worker::new(store, poller_store::registry_builder()).name("w1");
+    /// assert_eq!(w.worker_name(), "w1");
+    /// # Ok(()) }
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the options.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> poller_store::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let store = poller_store::Store::open(dir.path().join("w.db").to_str().unwrap()).await?;
+    /// let _w = poller_store::Worker::new(store, poller_store::registry_builder())
+    ///     .options(poller_store::WorkerOptions::default().max_tasks(10));
+    /// # Ok(()) }
+    /// ```
+    pub fn options(mut self, options: WorkerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Sets how outcomes are rendered to JSON (default: [`default_outcome_json`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> poller_store::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let store = poller_store::Store::open(dir.path().join("w.db").to_str().unwrap()).await?;
+    /// use std::sync::Arc;
+    /// let _w = poller_store::Worker::new(store, poller_store::registry_builder())
+    ///     .renderer(Arc::new(|source: &str, r: &poller_core::Report| serde_json::json!({"id": r.task_id, "source": source})));
+    /// # Ok(()) }
+    /// ```
+    pub fn renderer(mut self, render: Renderer) -> Self {
+        self.render = render;
+        self
+    }
+
+    /// Saves the durations of finished tasks (per source name) and, at start, replays the
+    /// saved ones into `adaptive`: give the same store to the `Adaptive` policies your
+    /// builder makes, keyed by source name (`Adaptive::with_store(fallback, &store, name)`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> poller_store::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let store = poller_store::Store::open(dir.path().join("w.db").to_str().unwrap()).await?;
+    /// let learned = poller_core::AdaptiveStore::new();
+    /// let _w = poller_store::Worker::new(store, poller_store::registry_builder()).learn_into(learned.clone());
+    /// # Ok(()) }
+    /// ```
+    pub fn learn_into(mut self, adaptive: AdaptiveStore) -> Self {
+        self.adaptive = Some(adaptive);
+        self
+    }
+
+    /// The worker's name: what its leases carry.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> poller_store::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let store = poller_store::Store::open(dir.path().join("w.db").to_str().unwrap()).await?;
+    /// assert_eq!(poller_store::Worker::new(store, poller_store::registry_builder()).name("x").worker_name(), "x");
+    /// # Ok(()) }
+    /// ```
+    pub fn worker_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs until `shutdown` resolves (then gives its leases back, so another worker takes
+    /// over at once), until the store is idle with [`WorkerOptions::exit_when_idle`], or
+    /// until a task's source cannot be rebuilt ([`StoreError::Source`], leases given back).
+    /// Store errors while running (a lost connection, a locked file) are logged and retried
+    /// each tick; nothing held in memory is dropped meanwhile.
+    ///
+    /// ```no_run
+    /// # async fn run(worker: poller_store::Worker) -> poller_store::Result<()> {
+    /// let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    /// let summary = worker.run(tx, async { tokio::signal::ctrl_c().await.ok(); }).await?;
+    /// println!("{} outcomes", summary.outcomes);
+    /// # Ok(()) }
+    /// ```
+    pub async fn run(
+        self,
+        sink: impl OutcomeSink,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<RunSummary> {
+        let mut run = Run::new(self);
+        let result = run.main(Arc::new(sink), shutdown).await;
+        if let Err(e) = run.worker.store.backend.release(&run.worker.name).await {
+            tracing::warn!(worker = %run.worker.name, error = %e, "could not give leases back");
+        }
+        result.map(|()| run.summary)
+    }
+}
+
+/// The state of one run.
+struct Run {
+    worker: Worker,
+    tracker: Tracker<Value>,
+    held: HashMap<(SourceId, String), Held>,
+    by_id: HashMap<i64, (SourceId, String)>,
+    sources: HashMap<String, SourceId>,
+    names: HashMap<SourceId, String>,
+    /// The latest progress of each held task since the last flush, serialized at the flush.
+    saves: HashMap<i64, (i64, TaskState<Value>, i64)>,
+    finishes: VecDeque<(SourceId, Report)>,
+    samples: Vec<Sample>,
+    live: i64,
+    last_flush: tokio::time::Instant,
+    summary: RunSummary,
+}
+
+impl Run {
+    fn new(worker: Worker) -> Self {
+        let tracker = Tracker::new()
+            .emit_polled(true)
+            .max_in_flight(worker.options.max_in_flight);
+        Run {
+            worker,
+            tracker,
+            held: HashMap::new(),
+            by_id: HashMap::new(),
+            sources: HashMap::new(),
+            names: HashMap::new(),
+            saves: HashMap::new(),
+            finishes: VecDeque::new(),
+            samples: Vec::new(),
+            live: 1,
+            last_flush: tokio::time::Instant::now(),
+            summary: RunSummary::default(),
+        }
+    }
+
+    async fn main(
+        &mut self,
+        sink: Arc<dyn OutcomeSink>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<()> {
+        let store = self.worker.store.clone();
+        let name = self.worker.name.clone();
+        let opts = self.worker.options.clone();
+        // Keeps the tracker's stream open while it holds no task.
+        let _keep_open = self.tracker.handle();
+
+        if let Some(adaptive) = &self.worker.adaptive {
+            let samples = store.backend.learned().await?;
+            let n = learned::restore(adaptive, &samples);
+            tracing::info!(worker = %name, samples = n, "restored learned durations");
+        }
+        self.live = store
+            .backend
+            .heartbeat(&name, now_ms(), ms(opts.lease))
+            .await?;
+        // The others see this worker at their next beat: only then is its share of a rate
+        // limit free to use.
+        if !opts.rate_limits.is_empty() {
+            tokio::time::sleep(opts.tick).await;
+        }
+
+        let (deliver_tx, deliver_rx) = mpsc::unbounded_channel::<StoredOutcome>();
+        let delivered = Arc::new(AtomicU64::new(0));
+        let delivery = tokio::spawn(deliver_loop(
+            delivered.clone(),
+            store.clone(),
+            name.clone(),
+            opts.lease,
+            opts.tick,
+            sink,
+            deliver_rx,
+        ));
+        let mut ticker = tokio::time::interval(opts.tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let renew_every = (opts.lease / 3).max(opts.tick);
+        let mut last_renew = tokio::time::Instant::now();
+        tokio::pin!(shutdown);
+        // Why the loop ended: `true` when the store is idle (every outcome acknowledged).
+        let mut idle = false;
+        let result = loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break Ok(()),
+                event = self.tracker.next() => {
+                    // Take every event already there, so that outcomes finished together are
+                    // written in one transaction.
+                    let mut next = event;
+                    for _ in 0..4096 {
+                        match next {
+                            Some(TrackerEvent::Polled { source, state, next_in }) => self.polled(source, state, next_in),
+                            Some(TrackerEvent::Finished { source, report }) => self.finishes.push_back((source, report)),
+                            _ => {}
+                        }
+                        match futures::FutureExt::now_or_never(self.tracker.next()) {
+                            Some(event) => next = event,
+                            None => break,
+                        }
+                    }
+                    self.write_finishes(&deliver_tx).await;
+                }
+                _ = ticker.tick() => {
+                    match self.tick(&deliver_tx, &mut last_renew, renew_every).await {
+                        Ok(true) => {
+                            idle = true;
+                            break Ok(());
+                        }
+                        Ok(false) => {}
+                        Err(e @ StoreError::Source { .. }) => break Err(e),
+                        Err(e) => tracing::warn!(worker = %name, error = %e, "store unavailable; retrying next tick"),
+                    }
+                }
+            }
+        };
+        // Last progress, best effort: what is not written is redone by the next holder.
+        if let Err(e) = self.flush().await {
+            tracing::warn!(worker = %name, error = %e, "could not write the last progress");
+        }
+        drop(deliver_tx);
+        if !idle {
+            // Outcomes not delivered yet are in the store: once their delivery lease passes
+            // (at once, after `release`), any worker delivers them. A sink that keeps failing
+            // must not keep this worker from stopping.
+            delivery.abort();
+        }
+        match delivery.await {
+            Ok(()) => {}
+            Err(e) if e.is_cancelled() => {}
+            Err(e) => tracing::warn!(worker = %name, error = %e, "delivery task failed"),
+        }
+        self.summary.delivered = delivered.load(Ordering::Relaxed);
+        result
+    }
+
+    fn polled(&mut self, source: SourceId, state: TaskState<Value>, next_in: Duration) {
+        self.summary.polls += 1;
+        let Some(held) = self.held.get_mut(&(source, state.task_id.clone())) else {
+            return;
+        };
+        held.running_at = state.running_at;
+        let next_poll_ms = now_ms().saturating_add(ms(next_in));
+        self.saves
+            .insert(held.id, (held.epoch, state, next_poll_ms));
+    }
+
+    /// Writes queued outcomes; on a store error they stay queued for the next tick.
+    /// Writes every queued outcome in one transaction, then hands them to the delivery task;
+    /// on a store error they stay queued for the next try.
+    async fn write_finishes(&mut self, deliver: &mpsc::UnboundedSender<StoredOutcome>) {
+        if let Err(e) = self.try_write_finishes(deliver).await {
+            tracing::warn!(worker = %self.worker.name, queued = self.finishes.len(), error = %e, "could not write outcomes; retrying");
+        }
+    }
+
+    async fn try_write_finishes(
+        &mut self,
+        deliver: &mpsc::UnboundedSender<StoredOutcome>,
+    ) -> Result<()> {
+        // Outcomes of tasks no longer held (taken over meanwhile) are not this worker's to write.
+        self.finishes
+            .retain(|(source, report)| self.held.contains_key(&(*source, report.task_id.clone())));
+        if self.finishes.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let deliver_until_ms = now.saturating_add(ms(self.worker.options.lease));
+        let mut rendered = Vec::with_capacity(self.finishes.len());
+        for (source, report) in &self.finishes {
+            let name = self.names.get(source).cloned().unwrap_or_default();
+            let value = (self.worker.render)(&name, report);
+            let text =
+                serde_json::to_string(&value).map_err(|e| crate::error::corrupt("outcome", e))?;
+            rendered.push((name, value, text));
+        }
+        let batch: Vec<Finish<'_>> = self
+            .finishes
+            .iter()
+            .zip(&rendered)
+            .map(|((source, report), (name, _, text))| {
+                let held = &self.held[&(*source, report.task_id.clone())];
+                Finish {
+                    id: held.id,
+                    epoch: held.epoch,
+                    source: name,
+                    task_id: &report.task_id,
+                    kind: report.outcome.kind().as_str(),
+                    report: text,
+                    now_ms: now,
+                    deliver_until_ms,
+                }
+            })
+            .collect();
+        let written = self
+            .worker
+            .store
+            .backend
+            .finish(&self.worker.name, &batch)
+            .await?;
+        drop(batch);
+        self.summary.write_transactions += 1;
+        let finishes = std::mem::take(&mut self.finishes);
+        for (((source, report), (name, value, _)), written) in
+            finishes.into_iter().zip(rendered).zip(written)
+        {
+            let held = self
+                .held
+                .remove(&(source, report.task_id.clone()))
+                .expect("kept above");
+            self.by_id.remove(&held.id);
+            self.saves.remove(&held.id);
+            match written {
+                Finished::Written(id) => {
+                    self.summary.outcomes += 1;
+                    if let Some(phase) = report.outcome.last_status().map(|s| s.phase) {
+                        self.samples.extend(learned::sample(
+                            &name,
+                            phase,
+                            held.running_at,
+                            report.elapsed,
+                        ));
+                    }
+                    let _ = deliver.send(StoredOutcome {
+                        id,
+                        source: name,
+                        task_id: report.task_id,
+                        kind: report.outcome.kind().as_str().to_string(),
+                        report: value,
+                        finished_ms: now,
+                        acked_ms: None,
+                    });
+                }
+                Finished::LeaseLost => {
+                    self.summary.lost += 1;
+                    tracing::info!(worker = %self.worker.name, task_id = %report.task_id, "task taken over by another worker; outcome left to it");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if !self.saves.is_empty() {
+            let saves: Vec<Save> = self
+                .saves
+                .iter()
+                .filter_map(|(id, (epoch, state, next_poll_ms))| {
+                    Some(Save {
+                        id: *id,
+                        epoch: *epoch,
+                        state: serde_json::to_string(state).ok()?,
+                        attempts: i64::from(state.attempts),
+                        next_poll_ms: *next_poll_ms,
+                    })
+                })
+                .collect();
+            let lost = self
+                .worker
+                .store
+                .backend
+                .save(&self.worker.name, &saves)
+                .await?;
+            self.summary.progress_rows += saves.len() as u64;
+            self.summary.write_transactions += 1;
+            self.saves.clear();
+            for id in lost {
+                self.drop_task(id);
+            }
+        }
+        if !self.samples.is_empty() {
+            self.worker
+                .store
+                .backend
+                .learn(&self.samples, learned::KEEP)
+                .await?;
+            self.samples.clear();
+        }
+        Ok(())
+    }
+
+    /// Gives `n` held tasks back to the store (their progress written first), for workers
+    /// that joined later.
+    async fn give_back(&mut self, n: usize) -> Result<()> {
+        self.flush().await?;
+        let tasks: Vec<(i64, i64)> = self
+            .held
+            .values()
+            .take(n)
+            .map(|h| (h.id, h.epoch))
+            .collect();
+        self.worker
+            .store
+            .backend
+            .give_back(&self.worker.name, &tasks)
+            .await?;
+        for (id, _) in &tasks {
+            if let Some(key) = self.by_id.remove(id) {
+                self.tracker.untrack(key.0, &key.1);
+                self.held.remove(&key);
+            }
+        }
+        tracing::info!(worker = %self.worker.name, given = tasks.len(), "gave tasks back for other workers");
+        Ok(())
+    }
+
+    /// Stops polling a task whose lease another worker took.
+    fn drop_task(&mut self, id: i64) {
+        if let Some(key) = self.by_id.remove(&id) {
+            self.tracker.untrack(key.0, &key.1);
+            self.held.remove(&key);
+            self.saves.remove(&id);
+            self.summary.lost += 1;
+            tracing::info!(worker = %self.worker.name, task_id = %key.1, "lease lost; stopped polling");
+        }
+    }
+
+    /// One tick: progress, outcomes, heartbeat, renewals, claims. `Ok(true)` ends the run.
+    async fn tick(
+        &mut self,
+        deliver: &mpsc::UnboundedSender<StoredOutcome>,
+        last_renew: &mut tokio::time::Instant,
+        renew_every: Duration,
+    ) -> Result<bool> {
+        let backend = self.worker.store.backend.clone();
+        let name = self.worker.name.clone();
+        let opts = self.worker.options.clone();
+        if self.last_flush.elapsed() >= opts.flush_every {
+            self.flush().await?;
+            self.last_flush = tokio::time::Instant::now();
+        }
+        self.write_finishes(deliver).await;
+
+        let live = backend.heartbeat(&name, now_ms(), ms(opts.lease)).await?;
+        if live != self.live {
+            self.live = live;
+            for (source, provider) in &self.names {
+                if let Some(limit) = opts.rate_limits.get(provider) {
+                    self.tracker
+                        .set_rate_limit(*source, Some(share(*limit, live)));
+                }
+            }
+        }
+        if last_renew.elapsed() >= renew_every {
+            let kept: HashMap<i64, i64> = backend
+                .renew(&name, now_ms(), ms(opts.lease))
+                .await?
+                .into_iter()
+                .collect();
+            *last_renew = tokio::time::Instant::now();
+            let lost: Vec<i64> = self
+                .held
+                .values()
+                .filter(|h| kept.get(&h.id) != Some(&h.epoch))
+                .map(|h| h.id)
+                .collect();
+            for id in lost {
+                self.drop_task(id);
+            }
+        }
+
+        // With several live workers, each holds at most its share of the pending tasks, so
+        // that the first to start does not take everything.
+        let cap = if live > 1 {
+            let (tasks, _) = backend.remaining().await?;
+            let share = usize::try_from(tasks.max(0)).unwrap_or(usize::MAX);
+            opts.max_tasks
+                .min(share.div_ceil(usize::try_from(live).unwrap_or(1)) + 1)
+        } else {
+            opts.max_tasks
+        };
+        if self.held.len() > cap.saturating_add(opts.claim_batch) {
+            self.give_back(self.held.len() - cap).await?;
+        }
+        loop {
+            let room = cap.saturating_sub(self.held.len());
+            if room == 0 {
+                break;
+            }
+            let limit = room.min(opts.claim_batch);
+            let claimed = backend
+                .claim(
+                    &name,
+                    now_ms(),
+                    ms(opts.lease),
+                    i64::try_from(limit).unwrap_or(i64::MAX),
+                )
+                .await?;
+            let full = claimed.len() == limit;
+            for c in claimed {
+                let (id, epoch) = (c.id, c.epoch);
+                let (source, task_id) = (c.source.clone(), c.task_id.clone());
+                match self.resume(c) {
+                    Err(StoreError::Corrupt { what, message }) => {
+                        self.end_unreadable(id, epoch, &source, &task_id, &what, &message)
+                            .await?;
+                    }
+                    other => other?,
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        if opts.exit_when_idle && self.held.is_empty() && self.finishes.is_empty() {
+            let (tasks, unacked) = backend.remaining().await?;
+            return Ok(tasks == 0 && unacked == 0);
+        }
+        Ok(false)
+    }
+
+    /// Ends a task whose stored state or spec cannot be read, with a `fetch_error` outcome
+    /// that says so: one outcome, never a task stuck with this worker.
+    async fn end_unreadable(
+        &mut self,
+        id: i64,
+        epoch: i64,
+        source: &str,
+        task_id: &str,
+        what: &str,
+        message: &str,
+    ) -> Result<()> {
+        tracing::error!(worker = %self.worker.name, %task_id, %what, %message, "stored task unreadable; ending it");
+        let report = json!({
+            "source": source,
+            "task_id": task_id,
+            "outcome": "fetch_error",
+            "error": {"code": "unreadable_state", "message": format!("stored {what} is not valid: {message}")},
+        });
+        let now = now_ms();
+        let text = report.to_string();
+        let finish = Finish {
+            id,
+            epoch,
+            source,
+            task_id,
+            kind: "fetch_error",
+            report: &text,
+            now_ms: now,
+            deliver_until_ms: now,
+        };
+        self.worker
+            .store
+            .backend
+            .finish(&self.worker.name, std::slice::from_ref(&finish))
+            .await?;
+        self.summary.outcomes += 1;
+        Ok(())
+    }
+
+    fn resume(&mut self, c: Claimed) -> Result<()> {
+        self.summary.claimed += 1;
+        if let Some(key) = self.by_id.get(&c.id) {
+            // Our own lease had run out and we took the task again: same task, new epoch.
+            if let Some(held) = self.held.get_mut(key) {
+                held.epoch = c.epoch;
+            }
+            return Ok(());
+        }
+        let source = self.source_for(&c.spec)?;
+        let mut state: TaskState<Value> = serde_json::from_str(&c.state)
+            .map_err(|e| crate::error::corrupt(format!("state of task #{}", c.id), e))?;
+        // The deadline counts from the first time the task was tracked, across restarts.
+        let since = now_ms().saturating_sub(c.first_seen_ms).max(0);
+        state.elapsed = state
+            .elapsed
+            .max(Duration::from_millis(u64::try_from(since).unwrap_or(0)));
+        let key = (source, state.task_id.clone());
+        self.held.insert(
+            key.clone(),
+            Held {
+                id: c.id,
+                epoch: c.epoch,
+                running_at: state.running_at,
+            },
+        );
+        self.by_id.insert(c.id, key);
+        self.tracker.track_resumed(source, state);
+        Ok(())
+    }
+
+    fn source_for(&mut self, spec_json: &str) -> Result<SourceId> {
+        if let Some(id) = self.sources.get(spec_json) {
+            return Ok(*id);
+        }
+        let spec: SourceSpec =
+            serde_json::from_str(spec_json).map_err(|e| crate::error::corrupt("source spec", e))?;
+        let (source, policy) = (self.worker.builder)(&spec).map_err(|e| StoreError::Source {
+            provider: spec.provider.clone(),
+            message: e.to_string(),
+        })?;
+        let mut options = SourceOptions::default();
+        if let Some(limit) = self.worker.options.rate_limits.get(&spec.provider) {
+            options = options.rate_limit(share(*limit, self.live));
+        }
+        let id = self.tracker.add_source_with(source, policy, options);
+        self.sources.insert(spec_json.to_string(), id);
+        self.names.insert(id, spec.provider);
+        Ok(id)
+    }
+}
+
+/// Delivers outcomes in order, acknowledging each once the sink took it; retries a failed
+/// delivery with back-off, and picks up outcomes whose delivery lease ran out. Counts those
+/// it acknowledged in `delivered`.
+async fn deliver_loop(
+    delivered: Arc<AtomicU64>,
+    store: Store,
+    worker: String,
+    lease: Duration,
+    tick: Duration,
+    sink: Arc<dyn OutcomeSink>,
+    mut rx: mpsc::UnboundedReceiver<StoredOutcome>,
+) {
+    let mut orphans = tokio::time::interval(tick.max(Duration::from_millis(100)));
+    orphans.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut open = true;
+    loop {
+        let batch: Vec<StoredOutcome> = tokio::select! {
+            msg = rx.recv(), if open => match msg {
+                Some(o) => vec![o],
+                None => { open = false; Vec::new() }
+            },
+            _ = orphans.tick() => match store.backend.claim_outcomes(&worker, now_ms(), ms(lease), 100).await {
+                Ok(list) => list,
+                Err(e) => { tracing::warn!(%worker, error = %e, "could not claim outcomes"); Vec::new() }
+            },
+        };
+        for outcome in batch {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match sink.deliver(&outcome).await {
+                    Ok(()) => break,
+                    Err(message) => {
+                        tracing::warn!(%worker, task_id = %outcome.task_id, %message, "delivery failed; retrying");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    }
+                }
+            }
+            let mut backoff = Duration::from_millis(100);
+            while let Err(e) = store.ack(outcome.id).await {
+                tracing::warn!(%worker, error = %e, "could not acknowledge an outcome; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+            delivered.fetch_add(1, Ordering::Relaxed);
+        }
+        if !open && rx.is_empty() {
+            return;
+        }
+    }
+}
