@@ -214,6 +214,9 @@ struct Held {
     id: i64,
     epoch: i64,
     running_at: Option<Duration>,
+    /// When this worker's tracker polls the task next (wall clock, ms), once it has polled
+    /// it; `None` before its first answer here.
+    next_poll_ms: Option<i64>,
 }
 
 /// Polls the tasks of a [`Store`]: claims due tasks, feeds them to an in-memory
@@ -585,6 +588,7 @@ impl Run {
         };
         held.running_at = state.running_at;
         let next_poll_ms = now_ms().saturating_add(ms(next_in));
+        held.next_poll_ms = Some(next_poll_ms);
         self.saves
             .insert(held.id, (held.epoch, state, next_poll_ms));
     }
@@ -725,14 +729,25 @@ impl Run {
 
     /// Gives `n` held tasks back to the store (their progress written first), for workers
     /// that joined later.
+    ///
+    /// Only tasks whose poll here has been answered and whose next poll is still ahead are
+    /// given back: the new holder resumes from that answer and waits its policy's delay,
+    /// while a task polled but not yet answered (or due now) would be polled again at once by
+    /// the new holder, two holders polling one task back to back. Fewer than `n` may go; the
+    /// next tick gives back the rest.
     async fn give_back(&mut self, n: usize) -> Result<()> {
         self.flush().await?;
+        let now = now_ms();
         let tasks: Vec<(i64, i64)> = self
             .held
             .values()
+            .filter(|h| h.next_poll_ms.is_some_and(|at| at > now))
             .take(n)
             .map(|h| (h.id, h.epoch))
             .collect();
+        if tasks.is_empty() {
+            return Ok(());
+        }
         self.worker
             .store
             .backend
@@ -916,6 +931,7 @@ impl Run {
                 id: c.id,
                 epoch: c.epoch,
                 running_at: state.running_at,
+                next_poll_ms: None,
             },
         );
         self.by_id.insert(c.id, key);
