@@ -18,7 +18,15 @@
 //! Detection lag is the wall-clock time at which the client learned that a task had ended,
 //! minus the task's scripted end (the moment it was added plus its duration).
 //!
-//! `cargo bench --bench scale_http` runs 1,000 and 10,000 tasks; `-- 2000` runs one size.
+//! **Runware under faults**: 2,000 Runware tasks that all finish 5 s after being added, polled
+//! by a `Tracker` with Runware's default policy (`poller_providers::runware::default_policy`,
+//! batches of up to 100), once without faults and once with the simulator failing 20 % of
+//! requests at random with a transient fault (`Simulator::set_random_faults`: 500, 502, 503,
+//! 504, 429 with `Retry-After: 1`, a 502 HTML page, a reset mid-body). The simulator counts
+//! the POSTs, those naming one task id, and those it spoiled; the client its wall time.
+//!
+//! `cargo bench --bench scale_http` runs 1,000 and 10,000 tasks, then the faults comparison;
+//! `-- 2000` runs one size; `-- --faults-only` only the faults comparison.
 
 use futures::StreamExt;
 use poller_core::{BoxPolicy, Fixed, SourceOptions, Tracker, TrackerEvent};
@@ -67,14 +75,22 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// - `narada PREFIX N SEED` / `runware PREFIX N SEED`: adds tasks PREFIX0..PREFIX{N-1};
 ///   answers `added BEFORE_US AFTER_US` (wall clock around the insertions);
 /// - `count`: answers `count SEQ`, the number of API requests served so far.
-fn serve() {
+/// - `runware-fixed PREFIX N MILLIS`: adds Runware tasks PREFIX0..PREFIX{N-1}, each finishing
+///   MILLIS after it is added; answers like `runware`;
+/// - `faults RATE SEED`: random transient faults on a share RATE of requests (0 stops them);
+///   answers `faults`;
+/// - `posts SEQ`: answers `posts TOTAL ONE_ID SPOILED` for the logged Runware requests after
+///   sequence number SEQ.
+///
+/// The request log keeps the last `log` requests (the first argument after `--serve`).
+fn serve(log: usize) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     let sim = rt
-        .block_on(Simulator::builder().max_logged_requests(1).start())
+        .block_on(Simulator::builder().max_logged_requests(log).start())
         .expect("simulator");
     let _guard = rt.enter();
     let mut out = std::io::stdout().lock();
@@ -107,6 +123,37 @@ fn serve() {
                 let after = SystemTime::now();
                 writeln!(out, "added {} {}", unix_micros(before), unix_micros(after)).unwrap();
             }
+            ["runware-fixed", prefix, n, millis] => {
+                let n: usize = n.parse().expect("n");
+                let d = Duration::from_millis(millis.parse().expect("millis"));
+                let before = SystemTime::now();
+                for i in 0..n {
+                    sim.add_runware_task(
+                        format!("{prefix}{i}"),
+                        RunwareTask::video()
+                            .with_generation(Script::runware_success_after(d, 0.18)),
+                    );
+                }
+                let after = SystemTime::now();
+                writeln!(out, "added {} {}", unix_micros(before), unix_micros(after)).unwrap();
+            }
+            ["faults", rate, seed] => {
+                let rate: f64 = rate.parse().expect("rate");
+                if rate > 0.0 {
+                    sim.set_random_faults(rate, seed.parse().expect("seed"));
+                } else {
+                    sim.disable_random_faults();
+                }
+                writeln!(out, "faults").unwrap();
+            }
+            ["posts", after] => {
+                let after: u64 = after.parse().expect("seq");
+                let posts = sim
+                    .requests_where(|r| r.seq > after && r.api == Some(poller_sim::Api::Runware));
+                let one = posts.iter().filter(|r| r.tasks.len() == 1).count();
+                let spoiled = posts.iter().filter(|r| r.fault.is_some()).count();
+                writeln!(out, "posts {} {one} {spoiled}", posts.len()).unwrap();
+            }
             ["count"] => {
                 let seq = sim.requests().last().map_or(0, |r| r.seq);
                 writeln!(out, "count {seq}").unwrap();
@@ -130,6 +177,8 @@ struct ClientArgs {
     added_after_us: u64,
     prefix: String,
     batch: usize,
+    /// Every task's duration in ms; 0 for the log-normal durations.
+    fixed_ms: u64,
 }
 
 impl ClientArgs {
@@ -145,6 +194,7 @@ impl ClientArgs {
             added_after_us: num(6),
             prefix: args[7].clone(),
             batch: num(8) as usize,
+            fixed_ms: num(9),
         }
     }
 
@@ -159,6 +209,7 @@ impl ClientArgs {
             self.added_after_us.to_string(),
             self.prefix.clone(),
             self.batch.to_string(),
+            self.fixed_ms.to_string(),
         ]
     }
 
@@ -166,9 +217,11 @@ impl ClientArgs {
     /// over the time the simulator took to add them all.
     fn scripted_end_us(&self, i: usize) -> f64 {
         let span = self.added_after_us.saturating_sub(self.added_before_us) as f64;
-        self.added_before_us as f64
-            + span * i as f64 / self.n as f64
-            + duration(self.seed, i).as_secs_f64() * 1e6
+        let d = match self.fixed_ms {
+            0 => duration(self.seed, i),
+            ms => Duration::from_millis(ms),
+        };
+        self.added_before_us as f64 + span * i as f64 / self.n as f64 + d.as_secs_f64() * 1e6
     }
 
     fn index(&self, id: &str) -> usize {
@@ -277,10 +330,14 @@ async fn runware(args: &ClientArgs) -> Seen {
         .base_url(format!("{}/v1", args.base_url))
         .source()
         .expect("source");
+    let policy = match args.mode.as_str() {
+        "runware-default" => poller_providers::runware::default_policy(),
+        _ => BoxPolicy::new(Fixed::new(args.interval)),
+    };
     let mut tracker = Tracker::new();
     let id = tracker.add_source_with(
         Arc::new(source),
-        BoxPolicy::new(Fixed::new(args.interval)),
+        policy,
         SourceOptions::default().batch_size(args.batch),
     );
     tracked(args, tracker, id).await
@@ -301,7 +358,7 @@ fn client(args: &[String]) {
             match job.mode.as_str() {
                 "naive" => naive(&job).await,
                 "poller" => poller(&job).await,
-                "runware" => runware(&job).await,
+                "runware" | "runware-default" => runware(&job).await,
                 other => panic!("unknown mode {other}"),
             }
         })
@@ -352,9 +409,11 @@ struct Sim {
 }
 
 impl Sim {
-    fn start(exe: std::path::PathBuf) -> Sim {
+    /// A simulator process keeping the last `log` requests in its log.
+    fn start(exe: std::path::PathBuf, log: usize) -> Sim {
         let mut child = Command::new(&exe)
             .arg("--serve")
+            .arg(log.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -439,19 +498,11 @@ fn run_config(
         added_after_us: added[1],
         prefix,
         batch,
+        fixed_ms: 0,
     };
-    let output = Command::new(&sim.exe)
-        .arg("--client")
-        .args(args.to_args())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run a client");
-    assert!(output.status.success(), "client {label} failed");
+    let v = run_client(sim, &args, label);
     let requests = sim.count() - requests_before;
     let sim_cpu = sim.cpu() - sim_cpu_before;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or("{}"))
-        .expect("the client's result line");
     let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     let figures = Figures {
         requests,
@@ -488,6 +539,78 @@ fn run_config(
     figures
 }
 
+/// Runs one client process on `args`, returning its result line.
+fn run_client(sim: &Sim, args: &ClientArgs, label: &str) -> serde_json::Value {
+    let output = Command::new(&sim.exe)
+        .arg("--client")
+        .args(args.to_args())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run a client");
+    assert!(output.status.success(), "client {label} failed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("{}")).expect("the client's result line")
+}
+
+/// What the simulator saw of one Runware-under-faults run.
+struct FaultFigures {
+    posts: u64,
+    one_id: u64,
+    wall_s: f64,
+}
+
+/// Tasks of the Runware-under-faults comparison, and when each finishes.
+const FAULT_TASKS: usize = 2_000;
+const FAULT_TASK_MS: u64 = 5_000;
+
+/// One Runware-under-faults run: `FAULT_TASKS` tasks finishing after 5 s, Runware's default
+/// policy, a share `rate` of requests spoiled at random.
+fn run_faults(sim: &mut Sim, rate: f64) -> FaultFigures {
+    let n = FAULT_TASKS;
+    sim.runs += 1;
+    let prefix = format!("f{}-", sim.runs);
+    sim.command(&format!("faults {rate} 42"));
+    let added = sim.command(&format!("runware-fixed {prefix} {n} {FAULT_TASK_MS}"));
+    let before = sim.count();
+    let args = ClientArgs {
+        mode: "runware-default".to_string(),
+        base_url: sim.base_url.clone(),
+        n,
+        seed: 0,
+        interval: Duration::ZERO,
+        added_before_us: added[0],
+        added_after_us: added[1],
+        prefix,
+        batch: BATCH,
+        fixed_ms: FAULT_TASK_MS,
+    };
+    let label = format!("runware default policy, {:.0} % faults", rate * 100.0);
+    let v = run_client(sim, &args, &label);
+    let posts = sim.command(&format!("posts {before}"));
+    sim.command("faults 0 0");
+    let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    let figures = FaultFigures {
+        posts: posts[0],
+        one_id: posts[1],
+        wall_s: f("wall_s"),
+    };
+    println!(
+        "scale_http runware_faults tasks={n} duration={}s faults={:.0}% posts={} posts_with_one_id={} \
+         spoiled={} lag_median={:.0}ms lag_p99={:.0}ms wall={:.1}s finished={} failed={}",
+        FAULT_TASK_MS / 1_000,
+        rate * 100.0,
+        figures.posts,
+        figures.one_id,
+        posts[2],
+        f("lag_median_ms"),
+        f("lag_p99_ms"),
+        figures.wall_s,
+        v["finished"],
+        v["failed"],
+    );
+    figures
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok { "MET" } else { "MISSED" }
 }
@@ -495,7 +618,9 @@ fn verdict(ok: bool) -> &'static str {
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
     match argv.get(1).map(String::as_str) {
-        Some("--serve") => return serve(),
+        Some("--serve") => {
+            return serve(argv.get(2).and_then(|n| n.parse().ok()).unwrap_or(1));
+        }
         Some("--client") => return client(&argv[2..]),
         _ => {}
     }
@@ -510,7 +635,11 @@ fn main() {
             Duration::from_millis(ms.parse().expect("--interval-ms=N"))
         });
     let exe = std::env::current_exe().expect("current exe");
-    let mut sim = Sim::start(exe);
+    let faults_only = argv.iter().any(|a| a == "--faults-only");
+    if faults_only {
+        sizes.clear();
+    }
+    let mut sim = Sim::start(exe.clone(), 1);
     for &n in &sizes {
         let base = run_config(&mut sim, "naive", "naive", n, interval, 1);
         let poll = run_config(&mut sim, "poller", "poller", n, interval, 1);
@@ -542,6 +671,25 @@ fn main() {
             verdict(fewer >= 10.0),
         );
     }
+    drop(sim.stdin);
+    let _ = sim.child.wait();
+
+    // Runware under faults, on a simulator that logs every request (to count ids per POST).
+    let mut sim = Sim::start(exe, 1_000_000);
+    let clean = run_faults(&mut sim, 0.0);
+    let faulty = run_faults(&mut sim, 0.2);
+    let ratio = faulty.posts as f64 / clean.posts as f64;
+    println!(
+        "scale_http runware_faults: {} POSTs with 20 % faults vs {} without ({ratio:.2}x; \
+         <= 1.5x: {}), {} vs {} with one id, wall {:.1}s vs {:.1}s",
+        faulty.posts,
+        clean.posts,
+        verdict(ratio <= 1.5),
+        faulty.one_id,
+        clean.one_id,
+        faulty.wall_s,
+        clean.wall_s,
+    );
     drop(sim.stdin);
     let _ = sim.child.wait();
 }

@@ -100,7 +100,9 @@ pub use response::{Auth, HttpEndpoint, HttpMethod, RequestSpec, StatusResponse};
 pub use secret::ApiKey;
 pub use source::{BatchStatusSource, DynSource, JsonSource, StatusSource};
 pub use status::{Progress, ProgressEvent, RemoteError, Status};
-pub use tracker::{RateLimit, SourceId, SourceOptions, Tracker, TrackerEvent, TrackerHandle};
+pub use tracker::{
+    DEFAULT_BATCH_WINDOW, RateLimit, SourceId, SourceOptions, Tracker, TrackerEvent, TrackerHandle,
+};
 
 #[cfg(feature = "derive")]
 #[doc = include_str!("derive.md")]

@@ -27,11 +27,17 @@ pub enum Outcome<O = serde_json::Value> {
     /// ([`stop_on_input`](crate::PollPolicyExt::stop_on_input)).
     NeedsInput(Status<O>),
     /// The policy gave up (deadline or attempt limit) before the task ended.
+    ///
+    /// When the last fetch before giving up failed (a transient error the error policy was
+    /// still retrying, such as a refused connection), `last_error` holds it, so that "the
+    /// deadline passed while the API was down" reads differently from "the task ran too long".
     GaveUp {
         /// Why the policy stopped.
         reason: StopReason,
         /// The last status seen, if any fetch succeeded.
         last: Option<Status<O>>,
+        /// The error of the last fetch, when it failed.
+        last_error: Option<FetchError>,
     },
     /// Fetching failed: a permanent error, or transient ones beyond the error policy's limit.
     FetchFailed {
@@ -49,7 +55,7 @@ impl<O> Outcome<O> {
     ///
     /// ```
     /// use poller_core::{Outcome, OutcomeKind, StopReason};
-    /// let o: Outcome = Outcome::GaveUp { reason: StopReason::Deadline, last: None };
+    /// let o: Outcome = Outcome::GaveUp { reason: StopReason::Deadline, last: None, last_error: None };
     /// assert_eq!(o.kind(), OutcomeKind::GaveUp);
     /// ```
     pub fn kind(&self) -> OutcomeKind {
@@ -118,10 +124,20 @@ impl<O> fmt::Display for Outcome<O> {
             },
             Outcome::Cancelled(s) => write!(f, "cancelled ({})", s.raw_status),
             Outcome::NeedsInput(s) => write!(f, "needs input ({})", s.raw_status),
-            Outcome::GaveUp { reason, last } => match last {
-                Some(s) => write!(f, "gave up: {reason} (last status {})", s.raw_status),
-                None => write!(f, "gave up: {reason} (no status seen)"),
-            },
+            Outcome::GaveUp {
+                reason,
+                last,
+                last_error,
+            } => {
+                match last {
+                    Some(s) => write!(f, "gave up: {reason} (last status {})", s.raw_status)?,
+                    None => write!(f, "gave up: {reason} (no status seen)")?,
+                }
+                match last_error {
+                    Some(e) => write!(f, "; last fetch failed: {e}"),
+                    None => Ok(()),
+                }
+            }
             Outcome::FetchFailed {
                 error,
                 consecutive_errors,
@@ -209,7 +225,7 @@ impl<O> Report<O> {
     ///
     /// ```
     /// # use poller_core::{Outcome, Report, StopReason};
-    /// let r: Report = Report::new("t", Outcome::GaveUp { reason: StopReason::Attempts, last: None }, 0, Default::default());
+    /// let r: Report = Report::new("t", Outcome::GaveUp { reason: StopReason::Attempts, last: None, last_error: None }, 0, Default::default());
     /// assert_eq!(r.task_id, "t");
     /// ```
     pub fn new(

@@ -14,9 +14,19 @@ use tracing::{Instrument, Span};
 /// report. Both are plain futures and streams: nothing is spawned, and dropping them stops all
 /// further requests. Cloning a poller is cheap (the source and policy are shared).
 ///
+/// # Guarantees
+/// Whatever the policy answers, the loop itself:
+/// - gives up ([`Outcome::GaveUp`] with [`StopReason::Deadline`](crate::StopReason::Deadline))
+///   once the policy's [`deadline`](PollPolicy::deadline) has passed, after a last poll that
+///   lands on it (no delay sleeps past the deadline);
+/// - leaves at least the minimum gap ([`with_min_gap`](Self::with_min_gap)) between two
+///   fetches of the task, so a policy answering "now" again and again cannot flood the API.
+///   The first fetch may still be immediate.
+///
 /// # Default
 /// Error policy [`ErrorPolicy::default`] (5 consecutive transient failures, 1 s ×2 up to
-/// 30 s); fetch timeout 120 s (a safety net on top of the source's own request timeout).
+/// 30 s); fetch timeout 120 s (a safety net on top of the source's own request timeout);
+/// minimum gap between two fetches [`DEFAULT_MIN_GAP`] (100 ms).
 ///
 /// ```
 /// use std::time::Duration;
@@ -40,6 +50,7 @@ pub struct Poller<S, P = BoxPolicy> {
     policy: Arc<P>,
     errors: ErrorPolicy,
     fetch_timeout: Option<Duration>,
+    min_gap: Duration,
 }
 
 impl<S, P> Clone for Poller<S, P> {
@@ -49,6 +60,7 @@ impl<S, P> Clone for Poller<S, P> {
             policy: self.policy.clone(),
             errors: self.errors,
             fetch_timeout: self.fetch_timeout,
+            min_gap: self.min_gap,
         }
     }
 }
@@ -58,6 +70,7 @@ impl<S, P> std::fmt::Debug for Poller<S, P> {
         f.debug_struct("Poller")
             .field("errors", &self.errors)
             .field("fetch_timeout", &self.fetch_timeout)
+            .field("min_gap", &self.min_gap)
             .finish_non_exhaustive()
     }
 }
@@ -83,7 +96,8 @@ const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The shortest gap the poll loop leaves between two fetches of one task, whatever the policy
 /// asks for: 100 ms. A policy that answers "now" again and again is slowed to this pace instead
-/// of flooding the API.
+/// of flooding the API. [`Poller::with_min_gap`] and [`Tracker::min_gap`](crate::Tracker::min_gap)
+/// change it.
 ///
 /// ```
 /// assert_eq!(poller_core::DEFAULT_MIN_GAP.as_millis(), 100);
@@ -118,7 +132,39 @@ where
             policy,
             errors: ErrorPolicy::default(),
             fetch_timeout: Some(DEFAULT_FETCH_TIMEOUT),
+            min_gap: DEFAULT_MIN_GAP,
         }
+    }
+
+    /// Sets the shortest gap between two fetches of a task, whatever the policy asks for
+    /// (the first fetch may still be immediate). `Duration::ZERO` lets a policy poll
+    /// back-to-back, for benchmarks of the loop itself; a policy with a deadline still stops
+    /// at it.
+    ///
+    /// # Default
+    /// [`DEFAULT_MIN_GAP`] (100 ms).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use poller_core::{Decision, Observation, Poller, testing::ScriptedSource};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// // A policy that always answers "now", for 3 fetches.
+    /// let eager = |o: &Observation<'_>| {
+    ///     if o.attempt >= 3 { Decision::Stop(poller_core::StopReason::Attempts) } else { Decision::now() }
+    /// };
+    /// let report = Poller::new(ScriptedSource::<()>::new("s").then_status(
+    ///     poller_core::Status::new(poller_core::Phase::Running, "running")), eager)
+    ///     .with_min_gap(Duration::from_secs(1))
+    ///     .wait("t")
+    ///     .await;
+    /// assert_eq!(report.attempts, 3);
+    /// assert_eq!(report.elapsed, Duration::from_secs(2)); // fetches at 0, 1 and 2 s
+    /// # }
+    /// ```
+    pub fn with_min_gap(mut self, gap: Duration) -> Self {
+        self.min_gap = gap;
+        self
     }
 
     /// Sets how failed fetches are retried.
@@ -278,9 +324,12 @@ where
 
     async fn step(&mut self) -> Step<S::Output> {
         loop {
-            let next =
-                self.core
-                    .next_delay(&*self.poller.policy, &self.poller.errors, Instant::now());
+            let next = self.core.next_delay(
+                &*self.poller.policy,
+                &self.poller.errors,
+                self.poller.min_gap,
+                Instant::now(),
+            );
             let delay = match next {
                 Ok(d) => d,
                 Err(outcome) => return self.done(outcome),

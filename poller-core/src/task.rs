@@ -29,6 +29,8 @@ pub(crate) struct TaskCore<O> {
     last_error: Option<Box<FetchError>>,
     /// When the task was last seen not final (from the start of the wait).
     running_at: Option<Duration>,
+    /// When the last fetch's answer came (from the start of the wait).
+    fetched_at: Option<Duration>,
     salt: u64,
 }
 
@@ -44,6 +46,7 @@ impl<O> TaskCore<O> {
             last: None,
             last_error: None,
             running_at: None,
+            fetched_at: None,
             salt: h.finish(),
         }
     }
@@ -53,18 +56,21 @@ impl<O> TaskCore<O> {
     }
 
     /// The delay before the next fetch, or the outcome when there is to be none.
+    ///
+    /// The loop's own guarantees apply on top of the policy: once the policy's
+    /// [`deadline`](PollPolicy::deadline) has passed the wait gives up whatever `decide`
+    /// answers, a delay never sleeps past the deadline (so the last poll lands on it), and
+    /// after the first fetch no delay is shorter than `min_gap`.
     #[allow(clippy::result_large_err)] // the Err is the final outcome, returned once
     pub(crate) fn next_delay<P: PollPolicy + ?Sized>(
         &mut self,
         policy: &P,
         errors: &ErrorPolicy,
+        min_gap: Duration,
         now: Instant,
     ) -> Result<Duration, Outcome<O>> {
         let elapsed = self.elapsed(now);
-        let retry_after = match &self.last_error {
-            Some(e) => e.retry_after(),
-            None => self.last.as_ref().and_then(|s| s.retry_after),
-        };
+        let retry_after = self.retry_after();
         let mut obs = Observation::new(self.attempt, elapsed).with_salt(self.salt);
         obs.phase = self.last.as_ref().map(|s| s.phase);
         obs.error = self.last_error.as_deref();
@@ -84,6 +90,10 @@ impl<O> TaskCore<O> {
             },
             None => Duration::ZERO,
         };
+        let remaining = self.time_left(policy, now);
+        if remaining.is_some_and(|r| r.is_zero()) {
+            return Err(self.give_up(StopReason::Deadline));
+        }
         match policy.decide(&obs) {
             Decision::Stop(StopReason::NeedsInput)
                 if self
@@ -95,17 +105,49 @@ impl<O> TaskCore<O> {
                     *self.last.take().expect("checked above"),
                 ))
             }
-            Decision::Stop(reason) => Err(Outcome::GaveUp {
-                reason,
-                last: self.last.take().map(|b| *b),
-            }),
+            Decision::Stop(reason) => Err(self.give_up(reason)),
             Decision::PollAfter(d) => {
-                let d = d.max(error_delay);
-                Ok(match policy.deadline() {
-                    Some(limit) => d.min(limit.saturating_sub(elapsed)),
-                    None => d,
-                })
+                let mut d = d.max(error_delay);
+                if self.attempt > 0 {
+                    d = d.max(min_gap);
+                }
+                Ok(remaining.map_or(d, |r| d.min(r)))
             }
+        }
+    }
+
+    /// The server's last hint (`Retry-After`), from the last error or else the last status.
+    fn retry_after(&self) -> Option<Duration> {
+        match &self.last_error {
+            Some(e) => e.retry_after(),
+            None => self.last.as_ref().and_then(|s| s.retry_after),
+        }
+    }
+
+    /// The earliest instant the next fetch may start, whatever the policy says: `min_gap` after
+    /// the last fetch's answer, and not before the `Retry-After` that answer carried; any time
+    /// before the first fetch.
+    pub(crate) fn next_fetch_allowed(&self, min_gap: Duration) -> Option<Instant> {
+        let wait = min_gap.max(self.retry_after().unwrap_or_default());
+        self.fetched_at
+            .and_then(|at| self.start.checked_add(at)?.checked_add(wait))
+    }
+
+    /// The time left before the policy's deadline, if it has one.
+    pub(crate) fn time_left<P: PollPolicy + ?Sized>(
+        &self,
+        policy: &P,
+        now: Instant,
+    ) -> Option<Duration> {
+        let elapsed = self.elapsed(now);
+        policy.deadline().map(|limit| limit.saturating_sub(elapsed))
+    }
+
+    fn give_up(&mut self, reason: StopReason) -> Outcome<O> {
+        Outcome::GaveUp {
+            reason,
+            last: self.last.take().map(|b| *b),
+            last_error: self.last_error.take().map(|b| *b),
         }
     }
 
@@ -117,6 +159,7 @@ impl<O> TaskCore<O> {
         policy: &P,
         now: Instant,
     ) -> Recorded<O> {
+        self.fetched_at = Some(self.elapsed(now));
         match result {
             Ok(status) => {
                 self.consecutive_errors = 0;

@@ -240,6 +240,8 @@ impl crate::HttpEndpoint for ExampleEndpoint {
 pub struct TimedSource {
     name: String,
     max_batch: usize,
+    /// The share of calls that fail with a transient 503, and the seed of the dice.
+    faults: Option<(f64, u64)>,
     state: Mutex<TimedState>,
 }
 
@@ -247,6 +249,7 @@ pub struct TimedSource {
 struct TimedState {
     done_at: std::collections::HashMap<String, Instant>,
     calls: Vec<(Instant, usize)>,
+    failed: usize,
 }
 
 impl TimedSource {
@@ -259,8 +262,55 @@ impl TimedSource {
         TimedSource {
             name: name.into(),
             max_batch: 0,
+            faults: None,
             state: Mutex::default(),
         }
+    }
+
+    /// Fails a share `rate` (0 to 1) of calls, drawn at random but reproducibly from `seed`,
+    /// with a transient error (HTTP 503); a failed batch call fails as a whole, as a
+    /// request-level fault of a real API does.
+    ///
+    /// ```
+    /// use poller_core::{StatusSource, testing::TimedSource};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let src = TimedSource::new("t").with_faults(1.0, 7);
+    /// src.add_task("a", std::time::Duration::from_secs(5));
+    /// assert!(src.fetch("a").await.unwrap_err().is_transient());
+    /// assert_eq!(src.failed_calls(), 1);
+    /// # }
+    /// ```
+    pub fn with_faults(mut self, rate: f64, seed: u64) -> Self {
+        self.faults = Some((rate, seed));
+        self
+    }
+
+    /// How many calls failed with an injected fault.
+    ///
+    /// ```
+    /// assert_eq!(poller_core::testing::TimedSource::new("t").failed_calls(), 0);
+    /// ```
+    pub fn failed_calls(&self) -> usize {
+        self.lock().failed
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TimedState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a call of `n` task ids; `Err` when the dice say it fails.
+    fn call(&self, state: &mut TimedState, now: Instant, n: usize) -> Result<(), FetchError> {
+        state.calls.push((now, n));
+        let Some((rate, seed)) = self.faults else {
+            return Ok(());
+        };
+        let draw = crate::policy::mix64(seed ^ state.calls.len() as u64);
+        if ((draw >> 11) as f64 / (1u64 << 53) as f64) < rate {
+            state.failed += 1;
+            return Err(FetchError::http(503, b"injected fault"));
+        }
+        Ok(())
     }
 
     /// Also answers up to `max` tasks per call as a [`BatchStatusSource`](crate::BatchStatusSource).
@@ -283,7 +333,7 @@ impl TimedSource {
     /// # }
     /// ```
     pub fn add_task(&self, task_id: impl Into<String>, duration: Duration) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.lock();
         state
             .done_at
             .insert(task_id.into(), Instant::now() + duration);
@@ -295,11 +345,7 @@ impl TimedSource {
     /// assert!(poller_core::testing::TimedSource::new("t").calls().is_empty());
     /// ```
     pub fn calls(&self) -> Vec<(Instant, usize)> {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .calls
-            .clone()
+        self.lock().calls.clone()
     }
 
     fn answer(
@@ -329,8 +375,8 @@ impl StatusSource for TimedSource {
 
     async fn fetch(&self, task_id: &str) -> Result<Status<()>, FetchError> {
         let now = Instant::now();
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.calls.push((now, 1));
+        let mut state = self.lock();
+        self.call(&mut state, now, 1)?;
         self.answer(&state, task_id, now)
     }
 
@@ -350,8 +396,8 @@ impl crate::BatchStatusSource for TimedSource {
         task_ids: &[&str],
     ) -> Result<Vec<Result<Status<()>, FetchError>>, FetchError> {
         let now = Instant::now();
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.calls.push((now, task_ids.len()));
+        let mut state = self.lock();
+        self.call(&mut state, now, task_ids.len())?;
         Ok(task_ids
             .iter()
             .map(|id| self.answer(&state, id, now))

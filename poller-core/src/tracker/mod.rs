@@ -1,7 +1,11 @@
 //! Many tasks at once: one scheduler, batching, rate limits.
 
+mod batching;
+mod index;
+mod poll_now;
 mod rate_limit;
 
+pub use batching::DEFAULT_BATCH_WINDOW;
 pub use rate_limit::RateLimit;
 
 use crate::poller::log_fetch;
@@ -10,6 +14,7 @@ use crate::{BoxPolicy, ErrorPolicy, FetchError, PollPolicy, Report, Status, Stat
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, Stream, StreamExt};
+use index::TaskIndex;
 use rate_limit::Limiter;
 use slab::Slab;
 use std::collections::VecDeque;
@@ -20,7 +25,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
-use tokio_util::time::DelayQueue;
+use tokio_util::time::{DelayQueue, delay_queue};
 
 /// Identifies a source added to a [`Tracker`].
 ///
@@ -37,7 +42,8 @@ pub struct SourceId(u32);
 /// Per-source settings of a [`Tracker`].
 ///
 /// # Default
-/// No rate limit; batches as large as the source allows (capped by the tracker's batch size).
+/// No rate limit; batches as large as the source allows (capped by the tracker's batch size);
+/// batch window [`DEFAULT_BATCH_WINDOW`] (100 ms).
 ///
 /// ```
 /// use poller_core::{RateLimit, SourceOptions};
@@ -51,6 +57,8 @@ pub struct SourceOptions {
     pub rate_limit: Option<RateLimit>,
     /// The largest batch for this source (overrides the tracker's batch size).
     pub batch_size: Option<usize>,
+    /// How long a partial batch waits for more tasks to fall due (batch sources only).
+    pub batch_window: Option<Duration>,
 }
 
 impl SourceOptions {
@@ -74,11 +82,32 @@ impl SourceOptions {
         self.batch_size = Some(size.max(1));
         self
     }
+
+    /// Sets the batch window: the polls of a batch source's tasks are aligned to slots of
+    /// this width on the tracker's clock (each waits at most this much longer than its policy
+    /// asked, and never past its deadline), so tasks falling due within one slot go out in
+    /// one request. Zero sends every task when it falls due.
+    ///
+    /// # Default
+    /// [`DEFAULT_BATCH_WINDOW`] (100 ms).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let o = poller_core::SourceOptions::default().batch_window(Duration::from_millis(250));
+    /// assert_eq!(o.batch_window, Some(Duration::from_millis(250)));
+    /// ```
+    pub fn batch_window(mut self, window: Duration) -> Self {
+        self.batch_window = Some(window);
+        self
+    }
 }
 
 /// The longest a [`Tracker`] waits before polling a task again: a year. Longer delays (a
 /// `Retry-After` of years under a policy without a deadline) are cut to it.
 const MAX_DELAY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// The most expired timers taken in one pass of [`Tracker::poll_next`](Stream::poll_next).
+const MAX_EXPIRED: usize = 65_536;
 
 /// What a [`Tracker`] yields.
 ///
@@ -121,7 +150,7 @@ pub enum TrackerEvent<O = serde_json::Value> {
 /// assert!(handle.track(s, "task-1"));
 /// ```
 pub struct TrackerHandle<O> {
-    tx: mpsc::UnboundedSender<(SourceId, String)>,
+    tx: mpsc::UnboundedSender<Command>,
     _output: std::marker::PhantomData<fn() -> O>,
 }
 
@@ -152,8 +181,48 @@ impl<O> TrackerHandle<O> {
     /// assert!(!h.track(s, "late"));
     /// ```
     pub fn track(&self, source: SourceId, task_id: impl Into<String>) -> bool {
-        self.tx.send((source, task_id.into())).is_ok()
+        self.tx.send(Command::Track(source, task_id.into())).is_ok()
     }
+
+    /// Asks the tracker to poll `task_id` of `source` now, for example because a webhook said
+    /// it changed: see [`Tracker::poll_now`]. A no-op for a task that is not tracked (unknown
+    /// or already finished). Returns `false` when the tracker is gone.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use poller_core::{Fixed, Phase, Status, Tracker, testing::ScriptedSource};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let mut t = Tracker::<()>::new();
+    /// let s = t.add_source(
+    ///     ScriptedSource::new("s")
+    ///         .then_status(Status::new(Phase::Running, "running"))
+    ///         .then_status(Status::new(Phase::Succeeded, "done")),
+    ///     Fixed::secs(3600),
+    /// );
+    /// t.track(s, "job");
+    /// let h = t.handle();
+    /// tokio::spawn(async move {
+    ///     tokio::time::sleep(Duration::from_secs(5)).await;
+    ///     assert!(h.poll_now(s, "job")); // the webhook arrived
+    /// });
+    /// let start = tokio::time::Instant::now();
+    /// let _finished = t.next().await.unwrap();
+    /// assert_eq!(start.elapsed(), Duration::from_secs(5)); // not an hour
+    /// # }
+    /// ```
+    pub fn poll_now(&self, source: SourceId, task_id: impl Into<String>) -> bool {
+        self.tx
+            .send(Command::PollNow(source, task_id.into()))
+            .is_ok()
+    }
+}
+
+/// What a [`TrackerHandle`] asks of its tracker.
+enum Command {
+    Track(SourceId, String),
+    PollNow(SourceId, String),
 }
 
 struct SourceEntry<O> {
@@ -161,12 +230,17 @@ struct SourceEntry<O> {
     policy: BoxPolicy,
     limiter: Option<Limiter>,
     batch: usize,
+    /// The slot width its polls are aligned to ([`SourceOptions::batch_window`]); zero for
+    /// a source that does not batch.
+    window: Duration,
     ready: VecDeque<usize>,
 }
 
 struct Tracked<O> {
     core: TaskCore<O>,
     source: SourceId,
+    /// The task's entry in the timer queue, while it waits there.
+    timer: Option<delay_queue::Key>,
 }
 
 struct Answer<O> {
@@ -184,20 +258,31 @@ struct Answer<O> {
 /// - **Same decisions as [`Poller`](crate::Poller).** Each task follows its source's
 ///   [`PollPolicy`] and the tracker's [`ErrorPolicy`], exactly as a single wait would.
 /// - **Batching.** When several tasks of a [`BatchStatusSource`](crate::BatchStatusSource)
-///   are due, they go out in one request of up to the batch size.
+///   are due, they go out in one request of up to the batch size. Their polls are aligned to
+///   slots of the source's batch window ([`DEFAULT_BATCH_WINDOW`], 100 ms) on the tracker's
+///   clock, so tasks falling due within one slot go out together; a poll waits at most one
+///   window longer than its policy asked, and never past its deadline. The tasks of a batch
+///   request that failed with a transient error retry together, after the longest of their
+///   retry delays (never past a task's deadline), so that faults do not scatter a batch into
+///   many small requests.
 /// - **Limits.** At most `max_in_flight` requests at once over all sources; an optional
 ///   [`RateLimit`] per source.
-/// - **Memory.** A tracked task costs its id, the last status seen (boxed), its slab entry
-///   and its timer: 781 heap bytes per task at 1,000,000 tasks and 924 at 100,000
-///   (`benches/tracked_task_cost.rs`, figures in `BENCHMARKS.md`).
+/// - **Memory.** A tracked task costs its id, the last status seen (boxed), its slab entry,
+///   its timer and its entry in the index [`poll_now`](Tracker::poll_now) uses: 978 heap
+///   bytes per task at 100,000 tasks (`benches/tracked_task_cost.rs`, figures in
+///   `BENCHMARKS.md`).
 /// - **Long waits.** A delay longer than a year (a `Retry-After` of years, under a policy
 ///   without a deadline) is cut to a year, the most the timer queue holds safely.
 ///
 /// The stream ends when no task is left and no [`TrackerHandle`] is alive.
 ///
+/// - **No hot loops.** As for [`Poller`](crate::Poller): a task gives up once its policy's
+///   deadline has passed (after a last poll on it), and two fetches of one task are at least
+///   the minimum gap ([`min_gap`](Tracker::min_gap)) apart, whatever the policy answers.
+///
 /// # Default
 /// 64 requests in flight, batches of up to 100, fetch timeout 120 s, [`ErrorPolicy::default`],
-/// no change events.
+/// minimum gap [`DEFAULT_MIN_GAP`](crate::DEFAULT_MIN_GAP) (100 ms), no change events.
 ///
 /// ```
 /// use futures::StreamExt;
@@ -227,13 +312,14 @@ struct Answer<O> {
 pub struct Tracker<O = serde_json::Value> {
     sources: Vec<SourceEntry<O>>,
     tasks: Slab<Tracked<O>>,
+    index: TaskIndex,
     timers: DelayQueue<usize>,
     in_flight: FuturesUnordered<BoxFuture<'static, Answer<O>>>,
     events: VecDeque<TrackerEvent<O>>,
-    commands: mpsc::UnboundedReceiver<(SourceId, String)>,
-    weak_tx: mpsc::WeakUnboundedSender<(SourceId, String)>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    weak_tx: mpsc::WeakUnboundedSender<Command>,
     commands_closed: bool,
-    rate_wake: Option<Pin<Box<Sleep>>>,
+    wake: Option<Pin<Box<Sleep>>>,
     unscheduled: Vec<usize>,
     cursor: usize,
     max_in_flight: usize,
@@ -241,6 +327,9 @@ pub struct Tracker<O = serde_json::Value> {
     fetch_timeout: Option<Duration>,
     errors: ErrorPolicy,
     emit_changes: bool,
+    min_gap: Duration,
+    /// The origin of the batch windows' slots.
+    epoch: Instant,
 }
 
 impl<O> fmt::Debug for Tracker<O> {
@@ -272,13 +361,14 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         Tracker {
             sources: Vec::new(),
             tasks: Slab::new(),
+            index: TaskIndex::default(),
             timers: DelayQueue::new(),
             in_flight: FuturesUnordered::new(),
             events: VecDeque::new(),
             commands: rx,
             weak_tx: tx.downgrade(),
             commands_closed: false,
-            rate_wake: None,
+            wake: None,
             unscheduled: Vec::new(),
             cursor: 0,
             max_in_flight: 64,
@@ -286,6 +376,8 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             fetch_timeout: Some(Duration::from_secs(120)),
             errors: ErrorPolicy::default(),
             emit_changes: false,
+            min_gap: crate::DEFAULT_MIN_GAP,
+            epoch: Instant::now(),
         }
     }
 
@@ -326,6 +418,21 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
     /// ```
     pub fn fetch_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.fetch_timeout = timeout;
+        self
+    }
+
+    /// Sets the shortest gap between two fetches of one task, whatever its policy asks for
+    /// (the first fetch may still be immediate), as [`Poller::with_min_gap`](crate::Poller::with_min_gap)
+    /// does for one wait.
+    ///
+    /// # Default
+    /// [`DEFAULT_MIN_GAP`](crate::DEFAULT_MIN_GAP) (100 ms).
+    ///
+    /// ```
+    /// let _t = poller_core::Tracker::<()>::new().min_gap(std::time::Duration::from_secs(1));
+    /// ```
+    pub fn min_gap(mut self, gap: Duration) -> Self {
+        self.min_gap = gap;
         self
     }
 
@@ -383,6 +490,11 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             policy,
             limiter: options.rate_limit.map(|r| r.limiter()),
             batch,
+            window: if batch > 1 {
+                options.batch_window.unwrap_or(DEFAULT_BATCH_WINDOW)
+            } else {
+                Duration::ZERO
+            },
             ready: VecDeque::new(),
         });
         SourceId(u32::try_from(self.sources.len() - 1).expect("fewer than 2^32 sources"))
@@ -406,7 +518,16 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             "unknown source {source:?}"
         );
         let core = TaskCore::new(task_id.into(), Instant::now());
-        let key = self.tasks.insert(Tracked { core, source });
+        let key = self.tasks.insert(Tracked {
+            core,
+            source,
+            timer: None,
+        });
+        let tasks = &self.tasks;
+        self.index
+            .insert(key, source, &tasks[key].core.task_id, |k| {
+                (tasks[k].source, tasks[k].core.task_id.as_str())
+            });
         // Scheduled on the next poll, so that tracking works outside a runtime too.
         self.unscheduled.push(key);
     }
@@ -465,41 +586,72 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
 
     /// Decides the task's next poll: into the timer queue, or finished.
     fn schedule(&mut self, key: usize, now: Instant) {
+        if let Some(delay) = self.next_delay(key, now) {
+            self.enqueue(key, delay, now);
+        }
+    }
+
+    /// The delay before the task's next poll; `None` when it finished (its event is queued
+    /// and it is no longer tracked).
+    fn next_delay(&mut self, key: usize, now: Instant) -> Option<Duration> {
         let task = &mut self.tasks[key];
         let policy = &self.sources[task.source.0 as usize].policy;
-        match task.core.next_delay(policy, &self.errors, now) {
-            // Due now: straight to the ready queue (a zero-delay timer would wait for the
-            // timer wheel's next 1 ms tick).
-            Ok(delay) if delay.is_zero() => {
-                self.sources[task.source.0 as usize].ready.push_back(key);
-            }
-            Ok(delay) => {
-                // The timer queue holds about two years and panics beyond; a `Retry-After` of
-                // centuries, under a policy without a deadline, must not take the tracker down.
-                self.timers.insert(key, delay.min(MAX_DELAY));
-            }
+        match task
+            .core
+            .next_delay(policy, &self.errors, self.min_gap, now)
+        {
+            Ok(delay) => Some(delay),
             Err(outcome) => {
-                let mut task = self.tasks.remove(key);
+                let mut task = self.remove_task(key);
                 let report = task.core.report(outcome, now);
                 tracing::debug!(task_id = %report.task_id, outcome = %report.outcome.kind(), attempts = report.attempts, "task finished");
                 self.events.push_back(TrackerEvent::Finished {
                     source: task.source,
                     report,
                 });
+                None
             }
         }
     }
 
+    /// Puts the task's next poll `delay` from now (aligned to its source's batch window).
+    fn enqueue(&mut self, key: usize, delay: Duration, now: Instant) {
+        let delay = self.align(key, delay, now);
+        if delay.is_zero() {
+            // Due now: straight to the ready queue (a zero-delay timer would wait for the
+            // timer wheel's next 1 ms tick).
+            let source = self.tasks[key].source.0 as usize;
+            self.sources[source].ready.push_back(key);
+        } else {
+            // The timer queue holds about two years and panics beyond; a `Retry-After` of
+            // centuries, under a policy without a deadline, must not take the tracker down.
+            let timer = self.timers.insert(key, delay.min(MAX_DELAY));
+            self.tasks[key].timer = Some(timer);
+        }
+    }
+
+    /// Stops tracking the task at `key`, returning it.
+    fn remove_task(&mut self, key: usize) -> Tracked<O> {
+        let task = self.tasks.remove(key);
+        self.index.remove(key, task.source, &task.core.task_id);
+        task
+    }
+
     fn on_answer(&mut self, answer: Answer<O>) {
         let now = Instant::now();
+        let batched = answer.keys.len() > 1;
+        // The tasks of this batch request that failed with a transient error: they retry
+        // together.
+        let mut retrying = Vec::new();
         for (key, result) in answer.keys.into_iter().zip(answer.results) {
+            let transient = batched && result.as_ref().is_err_and(FetchError::is_transient);
             let task = &mut self.tasks[key];
             task.core.attempt += 1;
             log_fetch(task.core.attempt, &result);
             let policy = &self.sources[answer.source.0 as usize].policy;
             match task.core.record(result, policy, now) {
                 Recorded::Final(outcome) => {
-                    let mut task = self.tasks.remove(key);
+                    let mut task = self.remove_task(key);
                     let report = task.core.report(outcome, now);
                     self.events.push_back(TrackerEvent::Finished {
                         source: answer.source,
@@ -521,9 +673,16 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
                             attempts: task.core.attempt,
                         });
                     }
-                    self.schedule(key, now);
+                    if transient {
+                        retrying.push(key);
+                    } else {
+                        self.schedule(key, now);
+                    }
                 }
             }
+        }
+        if !retrying.is_empty() {
+            self.schedule_together(&retrying, now);
         }
     }
 
@@ -573,10 +732,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
             }
         }
         if let Some(at) = earliest_wake {
-            match &mut self.rate_wake {
+            match &mut self.wake {
                 Some(sleep) if sleep.deadline() <= at => {}
                 Some(sleep) => sleep.as_mut().reset(at),
-                None => self.rate_wake = Some(Box::pin(tokio::time::sleep_until(at))),
+                None => self.wake = Some(Box::pin(tokio::time::sleep_until(at))),
             }
         }
         sent
@@ -663,8 +822,12 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
             if !this.commands_closed {
                 loop {
                     match this.commands.poll_recv(cx) {
-                        Poll::Ready(Some((source, id))) => {
+                        Poll::Ready(Some(Command::Track(source, id))) => {
                             this.track(source, id);
+                            progressed = true;
+                        }
+                        Poll::Ready(Some(Command::PollNow(source, id))) => {
+                            this.poll_now(source, &id);
                             progressed = true;
                         }
                         Poll::Ready(None) => {
@@ -682,20 +845,34 @@ impl<O: Clone + Send + Sync + 'static> Stream for Tracker<O> {
                 }
                 progressed = true;
             }
-            while let Poll::Ready(Some(expired)) = this.timers.poll_expired(cx) {
+            // Every timer due now, before dispatching: left to tokio's cooperative budget, the
+            // queue would yield 128 and a round of batches would split into a full batch
+            // and a partial one. At most `MAX_EXPIRED` per pass keeps the pass bounded.
+            for _ in 0..MAX_EXPIRED {
+                let expired = {
+                    let timers = &mut this.timers;
+                    let poll = std::future::poll_fn(|cx| timers.poll_expired(cx));
+                    std::pin::pin!(tokio::task::unconstrained(poll)).poll(cx)
+                };
+                let Poll::Ready(Some(expired)) = expired else {
+                    break;
+                };
                 let key = expired.into_inner();
+                this.tasks[key].timer = None;
                 let source = this.tasks[key].source.0 as usize;
                 this.sources[source].ready.push_back(key);
                 progressed = true;
             }
-            if let Some(sleep) = &mut this.rate_wake {
-                if sleep.as_mut().poll(cx).is_ready() {
-                    this.rate_wake = None;
-                    progressed = true;
-                }
-            }
             if this.dispatch() {
                 progressed = true;
+            }
+            // After dispatch, so that a wake-up it just set (a rate limit, a partial batch
+            // waiting out its window) is registered before this call can return `Pending`.
+            if let Some(sleep) = &mut this.wake {
+                if sleep.as_mut().poll(cx).is_ready() {
+                    this.wake = None;
+                    progressed = true;
+                }
             }
             while let Poll::Ready(Some(answer)) = this.in_flight.poll_next_unpin(cx) {
                 this.on_answer(answer);
