@@ -92,7 +92,7 @@ pub use phase::Phase;
 pub use policy::{
     Adaptive, AdaptiveStore, AttemptLimit, BoxPolicy, Deadline, Decision, ErrorPolicy, Exponential,
     Finish, Fixed, HonorRetryAfter, InitialDelay, Jitter, Observation, PollPolicy, PollPolicyExt,
-    StopOnInput, StopReason, recommended_policy,
+    StopOnInput, StopReason, Stretched, recommended_policy,
 };
 pub use poller::{DEFAULT_MIN_GAP, Poller, WatchEvent};
 pub use registry::{Param, Provider, provider, providers};

@@ -134,6 +134,8 @@ pub mod narada;
 pub mod runware;
 mod submit;
 pub mod vessl;
+#[cfg(feature = "webhooks")]
+pub mod webhook;
 
 pub use submit::{
     CONNECT_ATTEMPTS, CONNECT_RETRY_DELAY, IncompleteBatch, RUNWARE_ATTEMPTS, RejectedTask,
