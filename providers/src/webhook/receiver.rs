@@ -121,7 +121,10 @@ impl fmt::Debug for Receiver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("public_url", &self.public_url_now())
-            .field("dari_secret", &self.dari_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "dari_secret",
+                &self.dari_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("body_limit", &self.body_limit)
             .field("expected", &self.lock().expected.len())
             .finish_non_exhaustive()

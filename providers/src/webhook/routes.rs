@@ -60,9 +60,12 @@ async fn narada(State(r): State<Receiver>, body: Bytes) -> Answer {
         return malformed(Vendor::Narada, "no requestId");
     };
     let presented = payload.get("callbackSecret").and_then(Value::as_str);
-    answer(r.accept(Vendor::Narada, id, &body, |secret| {
-        matches!((secret, presented), (Some(s), Some(p)) if verify::same_secret(s, p))
-    }))
+    answer(r.accept(
+        Vendor::Narada,
+        id,
+        &body,
+        |secret| matches!((secret, presented), (Some(s), Some(p)) if verify::same_secret(s, p)),
+    ))
 }
 
 /// Runware: the token in the query, then the task's JSON response; every `taskUUID` in it.
@@ -119,7 +122,9 @@ async fn dari(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Ans
     let header = headers.get(DARI_SIGNATURE).map(|v| v.as_bytes());
     match verify::dari_signature(secret, header, &body) {
         Ok(()) => {}
-        Err(Refused::Malformed) => return malformed(Vendor::Dari, "signature is not 64 hex digits"),
+        Err(Refused::Malformed) => {
+            return malformed(Vendor::Dari, "signature is not 64 hex digits");
+        }
         Err(Refused::Missing | Refused::Mismatch) => {
             tracing::warn!(vendor = %Vendor::Dari, "callback with a wrong signature: no poll");
             return answer(StatusCode::UNAUTHORIZED);

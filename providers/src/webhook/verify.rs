@@ -78,7 +78,11 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            dari_signature(&key, Some(RFC4231_2.as_bytes()), b"what do ya want for nothing!"),
+            dari_signature(
+                &key,
+                Some(RFC4231_2.as_bytes()),
+                b"what do ya want for nothing!"
+            ),
             Err(Refused::Mismatch)
         );
         assert_eq!(

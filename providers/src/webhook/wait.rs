@@ -2,9 +2,7 @@
 //! submit with a callback URL and wait through one [`Tracker`].
 
 use futures::StreamExt;
-use poller_core::{
-    ApiKey, BoxPolicy, PollPolicyExt, Report, StatusSource, Tracker, TrackerEvent,
-};
+use poller_core::{ApiKey, BoxPolicy, PollPolicyExt, Report, StatusSource, Tracker, TrackerEvent};
 use serde_json::Value;
 
 use super::receiver::{Receiver, Vendor};

@@ -15,3 +15,5 @@ mod policies;
 mod runware;
 mod submit;
 mod vessl;
+#[cfg(feature = "webhooks")]
+mod webhooks;

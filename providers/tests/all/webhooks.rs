@@ -1,0 +1,566 @@
+//! The webhook receiver over real loopback HTTP: callbacks as the vendors send them, polls
+//! counted at the simulator, in virtual time.
+
+use crate::helpers::sim;
+use futures::StreamExt;
+use hmac::{Hmac, Mac};
+use poller_core::{
+    Fixed, OutcomeKind, Phase, PollPolicy, PollPolicyExt, SourceId, StatusSource, Tracker,
+    TrackerEvent, TrackerHandle,
+};
+use poller_providers::dari::Dari;
+use poller_providers::narada::{self, Narada, NaradaRequest};
+use poller_providers::runware::Runware;
+use poller_providers::webhook::{Receiver, RunningReceiver, Vendor, callbacks_policy};
+use poller_sim::{CreatedScript, DariStage, NaradaStage, Script, Simulator, TaskKey};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const DARI_SECRET: &str = "whsec-portal-secret-0123";
+const RUNWARE_UUID: &str = "50836053-a0ee-4cf5-b9d6-ae7c5d140ada";
+const ORG: &str = "my-org";
+const ENDPOINT: &str = "contact_form";
+
+/// A policy that never polls by itself within the tests: only callbacks bring polls.
+fn callbacks_only() -> impl PollPolicy + 'static {
+    Fixed::secs(3600).with_initial_delay(Duration::from_secs(3600))
+}
+
+/// A simulator, a receiver on a free port and a tracker (driven in a spawned task, change
+/// events on) with one source.
+struct Harness<O> {
+    sim: Simulator,
+    running: RunningReceiver,
+    handle: TrackerHandle<O>,
+    source: SourceId,
+    events: mpsc::UnboundedReceiver<TrackerEvent<O>>,
+    http: reqwest::Client,
+}
+
+async fn harness<O, S>(
+    sim: Simulator,
+    receiver: Receiver,
+    make: impl FnOnce(&Simulator) -> S,
+    policy: impl PollPolicy + 'static,
+) -> Harness<O>
+where
+    O: Clone + Send + Sync + 'static,
+    S: StatusSource<Output = O> + 'static,
+{
+    let running = receiver
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("the receiver binds");
+    let mut tracker = Tracker::new().emit_changes(true);
+    let source = tracker.add_source(make(&sim), policy);
+    let handle = tracker.handle();
+    let (tx, events) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(e) = tracker.next().await {
+            let _ = tx.send(e);
+        }
+    });
+    Harness {
+        sim,
+        running,
+        handle,
+        source,
+        events,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl<O: 'static> Harness<O> {
+    fn track(&self, vendor: Vendor, id: &str, secret: Option<&str>) {
+        let r = self.running.receiver();
+        match secret {
+            Some(s) => r.expect_narada(id, s, &self.handle, self.source),
+            None => r.expect(vendor, id, &self.handle, self.source),
+        }
+        assert!(self.handle.track(self.source, id));
+    }
+
+    /// POSTs `body` to `url` with `headers`; the answer's status and text.
+    async fn post_to(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, String) {
+        let mut req = self.http.post(url).body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("the receiver answers");
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    }
+
+    async fn post(&self, vendor: Vendor, headers: &[(&str, &str)], body: Vec<u8>) -> StatusCode {
+        let url = self.running.receiver().callback_url(vendor).unwrap();
+        self.post_to(&url, headers, body).await.0
+    }
+
+    fn polls(&self, task: &TaskKey) -> usize {
+        self.sim.requests_for_task(task).len()
+    }
+
+    /// Lets the tracker act on what it was told (virtual time, far from its own schedule).
+    async fn settle(&self) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    fn events(&mut self) -> Vec<TrackerEvent<O>> {
+        std::iter::from_fn(|| self.events.try_recv().ok()).collect()
+    }
+}
+
+fn finished<O>(events: &[TrackerEvent<O>]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e, TrackerEvent::Finished { .. }))
+        .count()
+}
+
+fn narada_client(sim: &Simulator) -> Narada {
+    Narada::new(sim.keys().narada.clone()).base_url(sim.narada_base_url())
+}
+
+fn narada_body(id: &str, secret: Option<&str>, status: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "requestId": id, "status": status, "response": {"text": "done"}, "callbackSecret": secret,
+    }))
+    .unwrap()
+}
+
+fn dari_sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn dari_body(job: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "job_id": job, "status": "completed", "result": {"ok": true},
+        "event_type": "completed", "timestamp": "2025-01-01T00:00:00Z",
+    }))
+    .unwrap()
+}
+
+async fn narada_harness(receiver: Receiver) -> Harness<Value> {
+    let sim = sim().await;
+    sim.add_narada_task("req_1", Script::new(NaradaStage::Pending));
+    sim.add_narada_task("req_2", Script::new(NaradaStage::Pending));
+    harness(
+        sim,
+        receiver,
+        |s| narada_client(s).source().unwrap(),
+        callbacks_only(),
+    )
+    .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn narada_valid_callback_polls_once_and_its_claim_of_success_ends_nothing() {
+    let mut h = narada_harness(Receiver::new()).await;
+    h.track(Vendor::Narada, "req_1", Some("secret-1"));
+    let task = TaskKey::narada("req_1");
+    let body = narada_body("req_1", Some("secret-1"), "success");
+    assert_eq!(
+        h.post(Vendor::Narada, &[], body.clone()).await,
+        StatusCode::OK
+    );
+    h.settle().await;
+    assert_eq!(h.polls(&task), 1);
+    // The poll found it pending: the callback's "success" did not end the wait.
+    let events = h.events();
+    assert_eq!(finished(&events), 0);
+    assert!(
+        matches!(&events[..], [TrackerEvent::Changed { status, .. }] if status.phase == Phase::Running)
+    );
+
+    // The same body again (a vendor retry or a replay): answered, no poll.
+    assert_eq!(h.post(Vendor::Narada, &[], body).await, StatusCode::OK);
+    h.settle().await;
+    assert_eq!(h.polls(&task), 1);
+    // A new callback (another body) brings one more.
+    let next = narada_body("req_1", Some("secret-1"), "pending");
+    assert_eq!(h.post(Vendor::Narada, &[], next).await, StatusCode::OK);
+    h.settle().await;
+    assert_eq!(h.polls(&task), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn narada_forged_malformed_oversized_or_unknown_callbacks_poll_nothing() {
+    let h = narada_harness(Receiver::new().body_limit(1024)).await;
+    h.track(Vendor::Narada, "req_1", Some("secret-1"));
+    h.track(Vendor::Narada, "req_2", Some("secret-2"));
+    let cases = [
+        (
+            narada_body("req_1", Some("secret-2"), "success"),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            narada_body("req_1", Some("secret-1x"), "success"),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            narada_body("req_1", None, "success"),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            narada_body("req_9", Some("secret-1"), "success"),
+            StatusCode::NOT_FOUND,
+        ),
+        (b"{not json".to_vec(), StatusCode::BAD_REQUEST),
+        (
+            br#"{"callbackSecret": "secret-1"}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (vec![b' '; 2048], StatusCode::PAYLOAD_TOO_LARGE),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(h.post(Vendor::Narada, &[], body).await, expected);
+    }
+    h.settle().await;
+    assert_eq!(h.sim.request_count(), 0, "no poll for any of them");
+    // The right one still works afterwards.
+    let ok = narada_body("req_2", Some("secret-2"), "success");
+    assert_eq!(h.post(Vendor::Narada, &[], ok).await, StatusCode::OK);
+    h.settle().await;
+    assert_eq!(h.polls(&TaskKey::narada("req_2")), 1);
+    assert_eq!(h.polls(&TaskKey::narada("req_1")), 0);
+}
+
+async fn runware_harness() -> Harness<Vec<Value>> {
+    let sim = sim().await;
+    sim.add_runware_task(
+        RUNWARE_UUID,
+        Script::runware_success_after(Duration::ZERO, 0.1),
+    );
+    let make = |s: &Simulator| {
+        Runware::new(s.keys().runware.clone())
+            .base_url(s.runware_base_url())
+            .source()
+            .unwrap()
+    };
+    harness(sim, Receiver::new(), make, callbacks_only()).await
+}
+
+fn runware_body(uuid: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"data": [{
+        "taskType": "imageInference", "taskUUID": uuid, "status": "success",
+        "imageUUID": "b7db282d-2943-4f12-992f-77df3ad3ec71", "cost": 0.1,
+    }]}))
+    .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn runware_token_callback_polls_once_and_ends_the_task_from_the_poll() {
+    let mut h = runware_harness().await;
+    h.track(Vendor::Runware, RUNWARE_UUID, None);
+    let url = h.running.receiver().callback_url(Vendor::Runware).unwrap();
+    let base = url.split('?').next().unwrap().to_owned();
+    let task = TaskKey::runware(RUNWARE_UUID);
+    let cases = [
+        (
+            base.clone(),
+            runware_body(RUNWARE_UUID),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            format!("{base}?token=0123"),
+            runware_body(RUNWARE_UUID),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            format!("{url}x"),
+            runware_body(RUNWARE_UUID),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (url.clone(), b"[]".to_vec(), StatusCode::BAD_REQUEST),
+        // A task not expected: 200 (Runware resends anything else), no poll.
+        (
+            url.clone(),
+            runware_body("8f4e4a66-3b73-4b0a-9d45-3f4b7a1f2e10"),
+            StatusCode::OK,
+        ),
+    ];
+    for (to, body, expected) in cases {
+        assert_eq!(h.post_to(&to, &[], body).await.0, expected, "{to}");
+    }
+    h.settle().await;
+    assert_eq!(h.sim.request_count(), 0);
+
+    assert_eq!(
+        h.post_to(&url, &[], runware_body(RUNWARE_UUID)).await.0,
+        StatusCode::OK
+    );
+    h.settle().await;
+    assert_eq!(h.polls(&task), 1);
+    let events = h.events();
+    let report = events
+        .iter()
+        .find_map(|e| match e {
+            TrackerEvent::Finished { report, .. } => Some(report),
+            _ => None,
+        })
+        .expect("the poll ended the task");
+    assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
+    assert_eq!(report.task_id, RUNWARE_UUID);
+}
+
+async fn dari_harness(secret: &str) -> Harness<Value> {
+    let sim = sim().await;
+    sim.add_dari_job(
+        ORG,
+        ENDPOINT,
+        "job-1",
+        Script::new(DariStage::running("Opening page")),
+    );
+    let make = |s: &Simulator| {
+        Dari::new(s.keys().dari.clone(), ORG, ENDPOINT)
+            .base_url(s.dari_base_url())
+            .source()
+            .unwrap()
+    };
+    let receiver = Receiver::new().dari_secret(secret);
+    harness(sim, receiver, make, callbacks_only()).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn dari_signed_callback_polls_once_forged_or_replayed_ones_do_not() {
+    let mut h = dari_harness(DARI_SECRET).await;
+    h.track(Vendor::Dari, "job-1", None);
+    let task = TaskKey::dari(ORG, ENDPOINT, "job-1");
+    let body = dari_body("job-1");
+    let good = dari_sign(DARI_SECRET, &body);
+    let forged = dari_sign("another-secret", &body);
+    let prefixed = format!("sha256={good}");
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    let cases: Vec<(Vec<(&str, &str)>, Vec<u8>, StatusCode)> = vec![
+        (
+            vec![("X-Webhook-Signature", &forged)],
+            body.clone(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            vec![("X-Webhook-Signature", &good)],
+            tampered,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (vec![], body.clone(), StatusCode::UNAUTHORIZED),
+        (
+            vec![("X-Webhook-Signature", &prefixed)],
+            body.clone(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            vec![("X-Webhook-Signature", "zz")],
+            body.clone(),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (headers, body, expected) in cases {
+        assert_eq!(h.post(Vendor::Dari, &headers, body).await, expected);
+    }
+    // Signed, but for a job not expected.
+    let other = dari_body("job-9");
+    let signed = dari_sign(DARI_SECRET, &other);
+    assert_eq!(
+        h.post(Vendor::Dari, &[("X-Webhook-Signature", &signed)], other)
+            .await,
+        StatusCode::NOT_FOUND
+    );
+    h.settle().await;
+    assert_eq!(h.sim.request_count(), 0);
+
+    let headers = [("X-Webhook-Signature", good.as_str())];
+    assert_eq!(
+        h.post(Vendor::Dari, &headers, body.clone()).await,
+        StatusCode::OK
+    );
+    h.settle().await;
+    assert_eq!(h.polls(&task), 1);
+    // Replayed: no second poll. The job is still running: nothing ended.
+    assert_eq!(h.post(Vendor::Dari, &headers, body).await, StatusCode::OK);
+    h.settle().await;
+    assert_eq!(h.polls(&task), 1);
+    assert_eq!(finished(&h.events()), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_callback_is_caught_by_the_safety_net_before_the_deadline() {
+    let sim = sim().await;
+    sim.add_narada_task(
+        "req_1",
+        Script::narada_success_after(Duration::from_secs(30), json!({"text": "done"})),
+    );
+    let policy = callbacks_policy(narada::default_policy());
+    let deadline = policy.deadline().unwrap();
+    let mut h = harness(
+        sim,
+        Receiver::new(),
+        |s| narada_client(s).source().unwrap(),
+        policy,
+    )
+    .await;
+    h.track(Vendor::Narada, "req_1", Some("secret-1"));
+    let start = tokio::time::Instant::now();
+    // No callback ever comes.
+    let report = loop {
+        match h.events.recv().await.expect("the task ends") {
+            TrackerEvent::Finished { report, .. } => break report,
+            _ => continue,
+        }
+    };
+    assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
+    assert!(start.elapsed() <= deadline);
+    // At once, then 50 s (5 s stretched x10): two polls, not the seven of Narada's schedule.
+    assert_eq!(h.polls(&TaskKey::narada("req_1")), 2);
+    assert_eq!(start.elapsed(), Duration::from_secs(50));
+}
+
+#[tokio::test(start_paused = true)]
+async fn narada_submit_with_callbacks_sends_the_url_and_a_secret_and_the_callback_ends_the_wait_early()
+ {
+    let sim = sim().await;
+    sim.script_next_created(CreatedScript::narada(Script::narada_success_after(
+        Duration::from_secs(20),
+        json!({"text": "booked"}),
+    )));
+    let running = Receiver::new()
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let receiver = running.receiver().clone();
+    let client = narada_client(&sim);
+    let start = tokio::time::Instant::now();
+    let wait = tokio::spawn(async move {
+        client
+            .submit_and_wait_with_callbacks(&NaradaRequest::new("Book a table"), &receiver)
+            .await
+    });
+    // Act as Narada: read what the create request carried, call back once the task is done.
+    let create = loop {
+        let found = sim.requests_where(|r| r.method == "POST");
+        if let Some(r) = found.into_iter().next() {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let sent: Value = serde_json::from_slice(&create.body).unwrap();
+    let url = sent["callbackUrl"].as_str().unwrap().to_owned();
+    let secret = sent["callbackSecret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        url,
+        running.receiver().callback_url(Vendor::Narada).unwrap()
+    );
+    assert_eq!(secret.len(), 64);
+    let id = sim
+        .requests_where(|r| r.method == "GET")
+        .first()
+        .map(|r| r.tasks[0].clone());
+    let id = match id {
+        Some(TaskKey::Narada { id }) => id,
+        other => panic!("expected the first poll, got {other:?}"),
+    };
+    tokio::time::sleep_until(start + Duration::from_secs(20)).await;
+    let res = reqwest::Client::new()
+        .post(&url)
+        .body(narada_body(&id, Some(&secret), "success"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let report = wait.await.unwrap().unwrap();
+    assert_eq!(report.outcome.kind(), OutcomeKind::Succeeded);
+    // Detected at the callback (20 s), not at the safety net's next poll (50 s).
+    assert!(
+        start.elapsed() < Duration::from_secs(21),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(sim.requests_where(|r| r.method == "GET").len(), 2);
+    // The wait is over: the task is no longer expected.
+    assert!(!running.receiver().forget(Vendor::Narada, &id));
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn secrets_and_tokens_never_reach_logs_answers_or_debug() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let h = dari_harness(DARI_SECRET).await;
+    h.track(Vendor::Dari, "job-1", None);
+    h.running
+        .receiver()
+        .expect_narada("req_1", "narada-secret-xyz", &h.handle, h.source);
+    let body = dari_body("job-1");
+    let good = dari_sign(DARI_SECRET, &body);
+    let forged = dari_sign("another-secret", &body);
+    let mut answers = Vec::new();
+    for sig in [&forged, &good] {
+        let url = h.running.receiver().callback_url(Vendor::Dari).unwrap();
+        answers.push(
+            h.post_to(&url, &[("X-Webhook-Signature", sig)], body.clone())
+                .await,
+        );
+    }
+    let narada = h.running.receiver().callback_url(Vendor::Narada).unwrap();
+    for secret in ["wrong-secret-abc", "narada-secret-xyz"] {
+        answers.push(
+            h.post_to(&narada, &[], narada_body("req_1", Some(secret), "success"))
+                .await,
+        );
+    }
+    let runware = h.running.receiver().callback_url(Vendor::Runware).unwrap();
+    let token = runware.split("token=").nth(1).unwrap().to_owned();
+    answers.push(
+        h.post_to(&format!("{runware}0"), &[], runware_body(RUNWARE_UUID))
+            .await,
+    );
+    h.settle().await;
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("wrong signature"),
+        "the capture works: {logs}"
+    );
+    assert!(logs.contains("wrong secret"), "{logs}");
+    assert!(logs.contains("wrong token"), "{logs}");
+    let debug = format!("{:?} {:?}", h.running, h.running.receiver());
+    let statuses: Vec<_> = answers.iter().map(|(s, _)| s.as_u16()).collect();
+    assert_eq!(statuses, [401, 200, 401, 200, 401]);
+    for secret in [DARI_SECRET, "narada-secret-xyz", &token, &good] {
+        assert!(!logs.contains(secret), "a secret in the logs: {logs}");
+        assert!(!debug.contains(secret), "a secret in Debug: {debug}");
+        assert!(answers.iter().all(|(_, text)| !text.contains(secret)));
+    }
+}
