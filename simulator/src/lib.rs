@@ -152,6 +152,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod callbacks;
 mod clock;
 mod control;
 mod create;
@@ -170,6 +171,7 @@ mod server;
 mod vessl;
 
 pub use api::{Api, Keys, TaskKey};
+pub use callbacks::CallbackOptions;
 pub use create::CreatedScript;
 pub use dari::{DariEvent, DariStage, DariStatus};
 pub use error::{Error, Result};
