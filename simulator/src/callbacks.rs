@@ -169,12 +169,11 @@ async fn deliver(shared: Arc<Shared>, target: Target) {
     }
 }
 
+/// A callback's URL, headers and body.
+type Rendered = (String, Vec<(String, String)>, Vec<u8>);
+
 /// The URL, headers and body of a callback, as its vendor sends it.
-fn render(
-    shared: &Shared,
-    target: &Target,
-    options: &CallbackOptions,
-) -> Option<(String, Vec<(String, String)>, Vec<u8>)> {
+fn render(shared: &Shared, target: &Target, options: &CallbackOptions) -> Option<Rendered> {
     let now = shared.clock.elapsed();
     let state = shared.lock();
     match &target.task {

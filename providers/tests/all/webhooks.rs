@@ -20,6 +20,9 @@ use sha2::Sha256;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// Request headers of a test case.
+type Headers<'a> = Vec<(&'a str, &'a str)>;
+
 const DARI_SECRET: &str = "whsec-portal-secret-0123";
 const RUNWARE_UUID: &str = "50836053-a0ee-4cf5-b9d6-ae7c5d140ada";
 const ORG: &str = "my-org";
@@ -314,6 +317,14 @@ async fn runware_token_callback_polls_once_and_ends_the_task_from_the_poll() {
     assert_eq!(report.task_id, RUNWARE_UUID);
 }
 
+fn dari_source(s: &Simulator) -> poller_core::HttpSource<poller_providers::dari::DariStatus> {
+    dari_client(s).source().unwrap()
+}
+
+fn dari_client(s: &Simulator) -> Dari {
+    Dari::new(s.keys().dari.clone(), ORG, ENDPOINT).base_url(s.dari_base_url())
+}
+
 async fn dari_harness(secret: &str) -> Harness<Value> {
     let sim = sim().await;
     sim.add_dari_job(
@@ -322,14 +333,8 @@ async fn dari_harness(secret: &str) -> Harness<Value> {
         "job-1",
         Script::new(DariStage::running("Opening page")),
     );
-    let make = |s: &Simulator| {
-        Dari::new(s.keys().dari.clone(), ORG, ENDPOINT)
-            .base_url(s.dari_base_url())
-            .source()
-            .unwrap()
-    };
     let receiver = Receiver::new().dari_secret(secret);
-    harness(sim, receiver, make, callbacks_only()).await
+    harness(sim, receiver, dari_source, callbacks_only()).await
 }
 
 #[tokio::test(start_paused = true)]
@@ -343,7 +348,7 @@ async fn dari_signed_callback_polls_once_forged_or_replayed_ones_do_not() {
     let prefixed = format!("sha256={good}");
     let mut tampered = body.clone();
     tampered.extend_from_slice(b" ");
-    let cases: Vec<(Vec<(&str, &str)>, Vec<u8>, StatusCode)> = vec![
+    let cases: Vec<(Headers, Vec<u8>, StatusCode)> = vec![
         (
             vec![("X-Webhook-Signature", &forged)],
             body.clone(),
@@ -556,18 +561,17 @@ async fn simulator_dari_portal_webhook_is_signed_and_brings_the_poll_forward() {
         &[("Filling form", Duration::from_secs(30))],
         json!({"ok": true}),
     )));
-    let make = |s: &Simulator| {
-        Dari::new(s.keys().dari.clone(), ORG, ENDPOINT)
-            .base_url(s.dari_base_url())
-            .source()
-            .unwrap()
-    };
     let policy = callbacks_policy(poller_providers::dari::default_policy());
-    let mut h = harness(sim, Receiver::new().dari_secret(DARI_SECRET), make, policy).await;
+    let mut h = harness(
+        sim,
+        Receiver::new().dari_secret(DARI_SECRET),
+        dari_source,
+        policy,
+    )
+    .await;
     let url = h.running.receiver().callback_url(Vendor::Dari).unwrap();
     h.sim.set_dari_webhook(Some((&url, DARI_SECRET)));
-    let client =
-        Dari::new(h.sim.keys().dari.clone(), ORG, ENDPOINT).base_url(h.sim.dari_base_url());
+    let client = dari_client(&h.sim);
     let job = client
         .submit(&poller_providers::dari::DariRequest::form(
             json!({"email": "a@b.c"}),
