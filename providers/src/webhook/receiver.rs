@@ -94,14 +94,14 @@ impl State {
 /// expected tasks.
 ///
 /// ```
-/// use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+/// use poller_core::{Fixed, Tracker};
 /// use poller_providers::webhook::{Receiver, Vendor};
 ///
 /// let receiver = Receiver::new()
 ///     .public_url("https://hooks.example.com/cb")
 ///     .dari_secret("whsec-from-the-portal");
-/// let mut tracker = Tracker::<()>::new();
-/// let source = tracker.add_source(ScriptedSource::new("dari"), Fixed::secs(60));
+/// let mut tracker = Tracker::new();
+/// let source = tracker.add_source(poller_providers::narada::Narada::new("key").source().unwrap(), Fixed::secs(60));
 /// tracker.track(source, "job-1");
 /// receiver.expect(Vendor::Dari, "job-1", &tracker.handle(), source);
 /// assert_eq!(receiver.callback_url(Vendor::Dari).unwrap(), "https://hooks.example.com/cb/dari");
@@ -232,10 +232,10 @@ impl Receiver {
     /// rejects every callback (401).
     ///
     /// ```
-    /// # use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+    /// # use poller_core::{Fixed, Tracker};
     /// use poller_providers::webhook::{Receiver, Vendor};
-    /// let mut t = Tracker::<()>::new();
-    /// let s = t.add_source(ScriptedSource::new("runware"), Fixed::secs(60));
+    /// let mut t = Tracker::new();
+    /// let s = t.add_source(poller_providers::narada::Narada::new("key").source().unwrap(), Fixed::secs(60));
     /// let r = Receiver::new();
     /// r.expect(Vendor::Runware, "50836053-a0ee-4cf5-b9d6-ae7c5d140ada", &t.handle(), s);
     /// assert!(r.forget(Vendor::Runware, "50836053-a0ee-4cf5-b9d6-ae7c5d140ada"));
@@ -254,10 +254,10 @@ impl Receiver {
     /// `callbackSecret` given when the task was created) in their body.
     ///
     /// ```
-    /// # use poller_core::{Fixed, Tracker, testing::ScriptedSource};
+    /// # use poller_core::{Fixed, Tracker};
     /// use poller_providers::webhook::{Receiver, Vendor};
-    /// let mut t = Tracker::<()>::new();
-    /// let s = t.add_source(ScriptedSource::new("narada"), Fixed::secs(60));
+    /// let mut t = Tracker::new();
+    /// let s = t.add_source(poller_providers::narada::Narada::new("key").source().unwrap(), Fixed::secs(60));
     /// let r = Receiver::new();
     /// r.expect_narada("req_abc", "per-task-secret", &t.handle(), s);
     /// assert!(r.forget(Vendor::Narada, "req_abc"));
