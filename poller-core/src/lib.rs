@@ -94,7 +94,7 @@ pub use policy::{
     Adaptive, AdaptiveSnapshot, AdaptiveStore, AttemptLimit, BoxPolicy, Deadline, Decision,
     ErrorPolicy, Exponential, Finish, Fixed, HonorRetryAfter, InitialDelay, Jitter, KeySnapshot,
     LagTarget, Observation, ObservedDuration, PollPolicy, PollPolicyExt, SnapshotError,
-    StopOnInput, StopReason, recommended_policy,
+    StopOnInput, StopReason, Stretched, recommended_policy,
 };
 pub use poller::{DEFAULT_MIN_GAP, Poller, WatchEvent};
 pub use registry::{Param, Provider, provider, providers};

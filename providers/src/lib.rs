@@ -91,6 +91,14 @@
 //! [`SubmitError::Incomplete`]. [`SubmitError::may_have_started`] and
 //! [`SubmitError::known_ids`] say what to look for. No error holds a key.
 //!
+//! # Webhooks (feature `webhooks`)
+//!
+//! Narada, Runware and Dari can call back when a task ends; VESSL documents no callbacks and is
+//! waited on by polling alone. `webhook::Receiver` (an axum router) verifies each callback as
+//! its vendor documents it and only brings the task's next poll forward: the poll stays the
+//! source of truth, and a slow safety-net schedule (`webhook::callbacks_policy`) still ends
+//! every task whose callback never comes. See the `webhook` module.
+//!
 //! # By name, through the registry
 //!
 //! ```
@@ -134,6 +142,8 @@ pub mod narada;
 pub mod runware;
 mod submit;
 pub mod vessl;
+#[cfg(feature = "webhooks")]
+pub mod webhook;
 
 pub use submit::{
     CONNECT_ATTEMPTS, CONNECT_RETRY_DELAY, IncompleteBatch, RUNWARE_ATTEMPTS, RejectedTask,

@@ -36,6 +36,11 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/requests", get(requests).delete(clear_requests))
         .route("/faults", post(add_fault).delete(clear_faults))
         .route("/faults/{id}", delete(remove_fault))
+        .route("/callbacks", post(set_callbacks))
+        .route(
+            "/dari-webhook",
+            post(set_dari_webhook).delete(clear_dari_webhook),
+        )
         .route(
             "/random-faults",
             post(set_random_faults).delete(clear_random_faults),
@@ -279,5 +284,38 @@ async fn set_random_faults(State(shared): S, body: Bytes) -> Response {
 
 async fn clear_random_faults(State(shared): S) -> StatusCode {
     shared.lock().faults.set_random(None);
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_sim/callbacks`: a [`CallbackOptions`](crate::CallbackOptions) in its JSON form.
+async fn set_callbacks(State(shared): S, body: Bytes) -> Response {
+    match parse::<crate::CallbackOptions>(&body) {
+        Ok(options) => {
+            shared.lock().callbacks.set_options(options);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => *e,
+    }
+}
+
+#[derive(Deserialize)]
+struct DariWebhook {
+    url: String,
+    secret: String,
+}
+
+/// `POST /_sim/dari-webhook` `{"url", "secret"}`: Dari's portal webhook.
+async fn set_dari_webhook(State(shared): S, body: Bytes) -> Response {
+    match parse::<DariWebhook>(&body) {
+        Ok(w) => {
+            shared.lock().callbacks.set_dari(Some((w.url, w.secret)));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => *e,
+    }
+}
+
+async fn clear_dari_webhook(State(shared): S) -> StatusCode {
+    shared.lock().callbacks.set_dari(None);
     StatusCode::NO_CONTENT
 }

@@ -161,6 +161,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod callbacks;
 mod clock;
 mod control;
 mod create;
@@ -180,6 +181,7 @@ mod tls;
 mod vessl;
 
 pub use api::{Api, Keys, TaskKey};
+pub use callbacks::CallbackOptions;
 pub use create::CreatedScript;
 pub use dari::{DariEvent, DariStage, DariStatus};
 pub use error::{Error, Result};

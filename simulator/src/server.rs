@@ -65,6 +65,7 @@ pub(crate) struct State {
     pub(crate) ids: SplitMix64,
     pub(crate) defaults: Defaults,
     pub(crate) created: CreatedScripts,
+    pub(crate) callbacks: crate::callbacks::Callbacks,
 }
 
 /// What the server and the [`Simulator`] handle share.
@@ -144,7 +145,7 @@ impl Shared {
     }
 
     /// Sleeps in the simulator's clock, cut short by shutdown.
-    async fn sleep(&self, d: Duration) {
+    pub(crate) async fn sleep(&self, d: Duration) {
         let mut rx = self.shutdown.clone();
         tokio::select! {
             _ = tokio::time::sleep(d) => {}
@@ -246,6 +247,7 @@ async fn api_handler(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Res
     shared
         .log()
         .finish(seq, reply.status.as_u16(), fault.clone());
+    crate::callbacks::dispatch(&shared);
     if let Some(Fault::LateAnswer { delay }) = &fault {
         // Processed (and logged) already: only the answer is late, so a client that gives up
         // first has created the task all the same.
@@ -462,6 +464,7 @@ impl SimulatorBuilder {
                 ids: SplitMix64::new(self.seed),
                 defaults: self.defaults,
                 created: CreatedScripts::default(),
+                callbacks: Default::default(),
             }),
             log: Mutex::new(RequestLog::new(self.log_limit)),
             max_body: self.max_body,
@@ -603,6 +606,35 @@ impl Simulator {
     ) {
         self.shared
             .add_dari((org.into(), endpoint.into(), job_id.into()), script);
+    }
+
+    /// How callbacks are delivered from now on: delay, loss, duplicates, spread, wrong
+    /// secrets or signatures (see [`CallbackOptions`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> poller_sim::Result<()> {
+    /// let sim = poller_sim::Simulator::start().await?;
+    /// sim.set_callbacks(poller_sim::CallbackOptions { loss_rate: 0.3, seed: 7, ..Default::default() });
+    /// # Ok(()) }
+    /// ```
+    pub fn set_callbacks(&self, options: crate::CallbackOptions) {
+        self.shared.lock().callbacks.set_options(options);
+    }
+
+    /// Dari's portal webhook: `url` and `secret` (HMAC-SHA256 key of `X-Webhook-Signature`)
+    /// for the jobs created from now on; `None` removes it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> poller_sim::Result<()> {
+    /// let sim = poller_sim::Simulator::start().await?;
+    /// sim.set_dari_webhook(Some(("http://127.0.0.1:9/dari", "whsec")));
+    /// # Ok(()) }
+    /// ```
+    pub fn set_dari_webhook(&self, portal: Option<(&str, &str)>) {
+        let portal = portal.map(|(u, s)| (u.to_owned(), s.to_owned()));
+        self.shared.lock().callbacks.set_dari(portal);
     }
 
     /// Adds (or replaces and restarts) a VESSL async request for service `slug`.

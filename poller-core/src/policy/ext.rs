@@ -1,5 +1,6 @@
 use super::{
     AttemptLimit, BoxPolicy, Deadline, HonorRetryAfter, InitialDelay, PollPolicy, StopOnInput,
+    Stretched,
 };
 use std::time::Duration;
 
@@ -70,6 +71,22 @@ pub trait PollPolicyExt: PollPolicy + Sized {
     /// ```
     fn stop_on_input(self) -> StopOnInput<Self> {
         StopOnInput { inner: self }
+    }
+
+    /// Multiplies every delay after the first poll by `factor`, never past the deadline: a
+    /// slow safety-net schedule for waits where callbacks (webhooks) are expected to bring
+    /// each poll forward. See [`Stretched`].
+    ///
+    /// ```
+    /// # use std::time::Duration; use poller_core::{Fixed, Observation, PollPolicy, PollPolicyExt};
+    /// let p = Fixed::secs(2).stretched(10.0);
+    /// assert_eq!(p.decide(&Observation::new(1, Duration::ZERO)).delay(), Some(Duration::from_secs(20)));
+    /// ```
+    fn stretched(self, factor: f64) -> Stretched<Self> {
+        Stretched {
+            inner: self,
+            factor,
+        }
     }
 
     /// Erases the type. See [`BoxPolicy`].

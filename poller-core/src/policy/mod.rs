@@ -13,6 +13,7 @@ mod jitter;
 mod observation;
 mod retry_after;
 mod stop_on_input;
+mod stretched;
 
 pub use adaptive::{
     Adaptive, AdaptiveSnapshot, AdaptiveStore, KeySnapshot, LagTarget, ObservedDuration,
@@ -30,6 +31,7 @@ pub use jitter::Jitter;
 pub use observation::{Decision, Finish, Observation, StopReason};
 pub use retry_after::HonorRetryAfter;
 pub use stop_on_input::StopOnInput;
+pub use stretched::Stretched;
 
 use std::time::Duration;
 
@@ -44,7 +46,8 @@ use std::time::Duration;
 /// [`with_max_attempts`](PollPolicyExt::with_max_attempts),
 /// [`with_deadline`](PollPolicyExt::with_deadline),
 /// [`honor_retry_after`](PollPolicyExt::honor_retry_after),
-/// [`stop_on_input`](PollPolicyExt::stop_on_input). A closure
+/// [`stop_on_input`](PollPolicyExt::stop_on_input),
+/// [`stretched`](PollPolicyExt::stretched). A closure
 /// `Fn(&Observation) -> Decision` is a policy, and so is any type of yours that implements
 /// this trait.
 ///

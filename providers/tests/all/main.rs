@@ -16,3 +16,5 @@ mod runware;
 mod submit;
 mod tls;
 mod vessl;
+#[cfg(feature = "webhooks")]
+mod webhooks;

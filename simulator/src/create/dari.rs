@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
 use super::{check_types, field_error, validation_body};
-use crate::dari::{DariEntry, access};
+use crate::api::TaskKey;
+use crate::dari::{DariEntry, DariStatus, access};
 use crate::reply::Reply;
 use crate::rng::uuid_from;
 use crate::server::Shared;
@@ -82,6 +83,11 @@ pub(crate) fn start(
     };
     let job_id = key.2.clone();
     let script = state.next_dari_script();
+    let last = script.stages().last().map(|(_, s)| s.status);
+    if matches!(last, Some(DariStatus::Completed | DariStatus::Failed)) {
+        let task = TaskKey::dari(key.0.as_str(), key.1.as_str(), key.2.as_str());
+        state.callbacks.dari(task, now + script.total_before_last());
+    }
     state.dari.insert(key, DariEntry { added: now, script });
     Reply::json(StatusCode::OK, json!({ "job_id": job_id }))
 }

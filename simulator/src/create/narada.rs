@@ -96,6 +96,10 @@ pub(crate) fn create(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply
         }
     };
     let script = state.next_narada_script();
+    if script.stages().last().is_some_and(|(_, s)| s.is_final()) {
+        let final_at = now + script.total_before_last();
+        state.callbacks.narada(&id, &parsed, final_at);
+    }
     state
         .narada
         .insert(id.clone(), NaradaTask { added: now, script });
