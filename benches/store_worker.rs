@@ -26,7 +26,7 @@ use poller_store::{SourceBuilder, SourceSpec, Store, Worker, WorkerOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use poller_providers as _;
 
@@ -46,26 +46,13 @@ fn duration(seed: u64, i: usize) -> Duration {
 }
 
 fn unix_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_micros() as u64
+    common::unix_micros(SystemTime::now())
 }
 
+/// The lower median (nearest rank), NaN when there are none.
 fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
     v.sort_by(f64::total_cmp);
-    v[(v.len() - 1) / 2]
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
+    common::percentile(&v, 0.5)
 }
 
 // --- the simulator process (--serve) ----------------------------------------------------
@@ -73,7 +60,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// `narada PREFIX N SEED` adds tasks, answering `added BEFORE_US AFTER_US`; `count` answers
 /// `count SEQ`.
 fn serve() {
-    let rt = runtime();
+    let rt = common::two_thread_runtime();
     let sim = rt
         .block_on(Simulator::builder().max_logged_requests(1).start())
         .expect("simulator");
@@ -177,7 +164,7 @@ fn builder() -> SourceBuilder {
 
 fn client(args: &[String]) {
     let run = Run::parse(args);
-    let rt = runtime();
+    let rt = common::two_thread_runtime();
     let cpu_before = cpu_split("self");
     let result = rt.block_on(async {
         tokio::spawn(async move {
@@ -259,7 +246,7 @@ fn run_config(
     let added = sim.command(&format!("narada {prefix} {n} {seed}"));
     if store != "-" {
         let ids: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
-        runtime().block_on(async {
+        common::two_thread_runtime().block_on(async {
             let s = Store::open(store).await.unwrap();
             s.track(&spec(&sim.base_url), &ids).await.unwrap();
         });
@@ -362,10 +349,10 @@ fn main() {
     ratio(lite, "sqlite");
     match pg::new_cluster() {
         Some(cluster) => {
-            let db1 = runtime().block_on(cluster.database());
+            let db1 = common::two_thread_runtime().block_on(cluster.database());
             let one = run_config(&exe, &mut sim, "postgres", &cluster.url(&db1), 1, n, 2).unwrap();
             ratio(one, "postgres x1");
-            let db3 = runtime().block_on(cluster.database());
+            let db3 = common::two_thread_runtime().block_on(cluster.database());
             let three =
                 run_config(&exe, &mut sim, "postgres", &cluster.url(&db3), 3, n, 3).unwrap();
             ratio(three, "postgres x3");
