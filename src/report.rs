@@ -204,10 +204,12 @@ impl<'a> TaskReport<'a> {
         };
         let what = match (self.outcome, self.verdict) {
             (Some(outcome), _) => outcome.to_string(),
-            (None, Verdict::InProgress) => match self.last {
-                Some(s) => describe(s),
-                None => "no status yet".into(),
-            },
+            // A status seen once (`poller status`) is described as it is: its phase already
+            // says whether it ended.
+            (None, Verdict::InProgress | Verdict::Ended(_)) if self.last.is_some() => {
+                self.last.map(describe).unwrap_or_default()
+            }
+            (None, Verdict::InProgress) => "no status yet".into(),
             (None, v) => match self.last {
                 Some(s) => format!("{} while {}", v.as_str(), describe(s)),
                 None => format!("{} before any status", v.as_str()),

@@ -532,6 +532,37 @@ async fn status_fetches_once_and_providers_lists_all_four() {
     assert_eq!(v["attempts"], 1);
     assert_eq!(sim.request_count(), 1);
 
+    // Ended tasks: the human line names the phase once, and the exit code follows it.
+    sim.add_narada_task(
+        "req_ok",
+        Script::narada_success_after(Duration::ZERO, json!({"text": "done"})),
+    );
+    sim.add_narada_task(
+        "req_bad",
+        Script::narada_error_after(Duration::ZERO, "boom"),
+    );
+    for (id, code, line) in [
+        (
+            "req_ok",
+            0,
+            "ok   narada req_ok: succeeded (success) after 1 request(s)",
+        ),
+        (
+            "req_bad",
+            1,
+            "FAIL narada req_bad: failed (error) after 1 request(s)",
+        ),
+    ] {
+        let base = sim.narada_base_url();
+        let run = poller(
+            &["status", "narada", id, "--base-url", &base],
+            &[("NARADA_API_KEY", NARADA_KEY)],
+        )
+        .await;
+        assert_eq!(run.code, code, "{}", run.stderr);
+        assert!(run.stdout.starts_with(line), "{:?}", run.stdout);
+    }
+
     let run = poller(&["providers", "--json"], &[]).await;
     assert_eq!(run.code, 0);
     let list: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
