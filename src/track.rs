@@ -4,6 +4,7 @@
 use crate::cli::{ConnectionArgs, PolicyArgs, parse_duration};
 use crate::connection::build_source;
 use crate::error::CliError;
+use crate::ids;
 use crate::policy_args::build_policy;
 use crate::report::{TaskReport, code};
 use async_trait::async_trait;
@@ -43,9 +44,12 @@ pub enum TrackCommand {
     Add {
         /// The provider (see `poller providers`).
         provider: String,
-        /// The tasks' ids.
-        #[arg(required = true)]
+        /// The tasks' ids; `-` reads ids from stdin, one per line (blank lines and #
+        /// comments are skipped).
         task_ids: Vec<String>,
+        /// Read ids from FILE, one per line (blank lines and # comments skipped; repeatable).
+        #[arg(long, value_name = "FILE")]
+        ids_file: Vec<std::path::PathBuf>,
         #[command(flatten)]
         store: StoreArg,
         #[command(flatten)]
@@ -254,6 +258,7 @@ pub async fn run(args: TrackArgs) -> Result<u8, String> {
         TrackCommand::Add {
             provider: name,
             task_ids,
+            ids_file,
             store,
             connection,
             policy,
@@ -264,6 +269,9 @@ pub async fn run(args: TrackArgs) -> Result<u8, String> {
                     .into());
             }
             let p = provider(&name).map_err(|e| e.to_string())?;
+            // The same ids `wait` takes: `-` is stdin, never a task called "-".
+            let task_ids = ids::collect(&task_ids, &ids_file, std::io::stdin().lock())
+                .map_err(|e| e.to_string())?;
             let mut spec = SourceSpec::new(p.name).options(
                 serde_json::to_value(StoredOptions::new(&connection, &policy))
                     .map_err(|e| e.to_string())?,

@@ -263,4 +263,40 @@ fn track_add_refuses_a_key_and_is_idempotent() {
     let (code, _, err) = track(&["add", "no-such", "a", "--store", &store]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown provider"), "{err}");
+
+    // Ids as `wait` takes them: `-` is stdin and --ids-file a file, never a task called "-".
+    let file = dir.path().join("ids.txt");
+    std::fs::write(&file, "# from a file\nf1\n\nc\n").unwrap();
+    let mut child = poller()
+        .args(["track", "add", "narada", "-", "--store", &store])
+        .arg("--ids-file")
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"s1\ns2\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("added 3") && err.contains("1 already there"),
+        "{err}"
+    );
+    let (_, list, _) = track(&["list", "--store", &store]);
+    let listed: HashSet<String> = list
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["task_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let want: HashSet<String> = ["a", "b", "c", "s1", "s2", "f1"].map(String::from).into();
+    assert_eq!(listed, want);
+    // No id at all (an empty stdin) is refused, not an empty success.
+    let (code, _, err) = track(&["add", "narada", "-", "--store", &store]);
+    assert_eq!(code, 2, "{err}");
 }
