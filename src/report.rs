@@ -222,7 +222,14 @@ impl<'a> TaskReport<'a> {
             self.attempts,
             humantime::format_duration(round_ms(self.elapsed)),
         );
-        if let (Some(Outcome::GaveUp { .. }), Some(cause)) = (self.outcome, self.last_error) {
+        // The cause of a give-up, unless the outcome already names its last failed fetch.
+        if let (
+            Some(Outcome::GaveUp {
+                last_error: None, ..
+            }),
+            Some(cause),
+        ) = (self.outcome, self.last_error)
+        {
             line.push_str(&format!("; last error: {cause}"));
         }
         let mut text = sanitize(&line);

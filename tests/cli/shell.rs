@@ -359,8 +359,10 @@ async fn a_server_that_is_down_shows_why_and_giving_up_names_the_cause() {
     )
     .await;
     assert_eq!(run.code, 3);
+    // The cause, once: "last fetch failed: connection failed …", not repeated after it.
     assert!(
-        run.stdout.contains("last error: connection failed"),
+        run.stdout.contains("last fetch failed: connection failed")
+            && run.stdout.matches("connection failed").count() == 1,
         "{}",
         run.stdout
     );
