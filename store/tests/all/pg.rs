@@ -2,9 +2,12 @@
 //! directory owned by the `postgres` user, the server run as that user (it refuses root),
 //! listening on a free loopback port; one cluster per test binary, a fresh database per test.
 //!
-//! Without PostgreSQL binaries (`POLLER_PG_BIN`, else `/usr/lib/postgresql/<version>/bin`),
-//! each test says it is skipped, by name, unless `POLLER_REQUIRE_POSTGRES=1` (set by
-//! `.ci/run`), which makes their absence a failure.
+//! The binaries are `POLLER_PG_BIN`, else `/usr/lib/postgresql/<version>/bin`. When they are
+//! missing and the tests run as root on a machine with `apt-get`, the Debian `postgresql`
+//! package is installed first (so that `cargo test` alone sets up a fresh machine;
+//! `POLLER_PG_INSTALL=0` turns this off). Without binaries after that, each test says it is
+//! skipped, by name, unless `POLLER_REQUIRE_POSTGRES=1` (set by `.ci/run`), which makes their
+//! absence a failure.
 //!
 //! The server is started under a small shell that waits on its standard input: when the test
 //! binary exits (however it exits), the pipe closes, and the shell stops the server and
@@ -34,6 +37,33 @@ fn bin_dir() -> Option<PathBuf> {
         .collect();
     versions.sort();
     versions.pop().map(|(_, bin)| bin)
+}
+
+/// Installs the Debian `postgresql` package when running as root with `apt-get` and
+/// `POLLER_PG_INSTALL` is not `0`; then the binaries, if that worked.
+fn install() -> Option<PathBuf> {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc_geteuid() } == 0;
+    let apt = std::path::Path::new("/usr/bin/apt-get");
+    if !root || !apt.exists() || std::env::var("POLLER_PG_INSTALL").as_deref() == Ok("0") {
+        return None;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "installing the Debian postgresql package for the PostgreSQL tests (POLLER_PG_INSTALL=0 skips this)"
+    );
+    let apt_get = |args: &[&str]| {
+        Command::new(apt)
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !(apt_get(&["update", "-qq"]) && apt_get(&["install", "-y", "-qq", "postgresql"])) {
+        let _ = writeln!(std::io::stderr(), "apt-get could not install postgresql");
+    }
+    bin_dir()
 }
 
 /// The uid and gid of the `postgres` user, when running as root.
@@ -168,7 +198,7 @@ fn free_port() -> u16 {
 
 /// Initialises and starts a new cluster, or `None` without PostgreSQL.
 pub fn new_cluster() -> Option<Cluster> {
-    let bin = bin_dir()?;
+    let bin = bin_dir().or_else(install)?;
     let user = postgres_user();
     let dir =
         std::env::temp_dir().join(format!("poller-pg-{}-{}", std::process::id(), free_port()));
