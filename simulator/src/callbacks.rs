@@ -6,10 +6,19 @@
 //! - Dari: `POST` to the portal's webhook URL ([`Simulator::set_dari_webhook`]); the body is
 //!   the job-status body plus `event_type` (`completed` or `error`) and `timestamp`; header
 //!   `X-Webhook-Signature`: the hex HMAC-SHA256 of the raw body keyed with the portal secret.
-//! - Runware: not sent yet (its tasks' `webhookURL` is validated and ignored).
+//! - Runware: `POST webhookURL` (given per task at creation), one call per generation as it
+//!   ends: the body is what `getResponse` gives for that one item at that moment,
+//!   `{"data": [item]}` on success, `{"errors": [error item]}` on failure. No signature: the
+//!   client authenticates with a token in the URL's query.
 //!
 //! [`CallbackOptions`] add a delay, a loss rate, duplicates, a random spread (so deliveries
-//! arrive out of order) and wrong secrets or signatures on demand.
+//! arrive out of order) and wrong secrets, signatures or tokens on demand.
+//!
+//! Runware retries a delivery the receiver does not answer with a 2xx (another status, a
+//! refused connection, no answer within 10 s): the simulator tries again 3 times, 1 s, 2 s
+//! then 4 s after each failure, then gives up. Narada and Dari document no retry: each
+//! delivery is one attempt. A lost delivery ([`CallbackOptions::loss_rate`]) is not tried at
+//! all.
 //!
 //! [`Simulator::set_dari_webhook`]: crate::Simulator::set_dari_webhook
 
@@ -45,7 +54,8 @@ pub struct CallbackOptions {
     pub loss_rate: f64,
     /// Extra copies of each callback sent.
     pub duplicates: u32,
-    /// Narada: a wrong `callbackSecret`; Dari: a signature made with another key.
+    /// Narada: a wrong `callbackSecret`; Dari: a signature made with another key; Runware: the
+    /// `token` query value of `webhookURL` altered (`token=wrong` added when there is none).
     pub wrong_signature: bool,
     /// Seed of the loss and spread draws.
     pub seed: u64,
@@ -60,9 +70,21 @@ pub(crate) struct Callbacks {
     queue: Vec<Target>,
 }
 
-/// A callback to send once its task is final.
+/// How long one delivery attempt may take before it counts as failed.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runware's retries of a delivery not answered with a 2xx: the wait before each.
+const RUNWARE_RETRIES: [Duration; 3] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+];
+
+/// A callback to send once its task (Runware: its generation) is final.
 pub(crate) struct Target {
     task: TaskKey,
+    /// Runware: the generation the callback is about; 0 otherwise.
+    item: usize,
     /// Where to, and Narada's headers and secret.
     url: Option<String>,
     headers: Vec<(String, String)>,
@@ -97,6 +119,7 @@ impl Callbacks {
             .unwrap_or_default();
         self.queue.push(Target {
             task: TaskKey::narada(id),
+            item: 0,
             url: Some(url.to_owned()),
             headers,
             secret: body
@@ -111,7 +134,21 @@ impl Callbacks {
     pub(crate) fn dari(&mut self, task: TaskKey, final_at: Duration) {
         self.queue.push(Target {
             task,
+            item: 0,
             url: None,
+            headers: vec![],
+            secret: None,
+            final_at,
+        });
+    }
+
+    /// Queues Runware's callback for generation `item` of a created task (which gave
+    /// `webhookURL` `url`).
+    pub(crate) fn runware(&mut self, uuid: &str, item: usize, url: &str, final_at: Duration) {
+        self.queue.push(Target {
+            task: TaskKey::runware(uuid),
+            item,
+            url: Some(url.to_owned()),
             headers: vec![],
             secret: None,
             final_at,
@@ -140,9 +177,17 @@ async fn deliver(shared: Arc<Shared>, target: Target) {
     shared
         .sleep(at.saturating_sub(shared.clock.elapsed()))
         .await;
-    let Some((url, headers, body)) = render(&shared, &target, &options) else {
+    if shared.stopping() {
+        return;
+    }
+    let Some(callback) = render(&shared, &target, &options) else {
         return;
     };
+    let retries: &'static [Duration] = match target.task {
+        TaskKey::Runware { .. } => &RUNWARE_RETRIES,
+        _ => &[],
+    };
+    let callback = Arc::new(callback);
     let client = reqwest::Client::new();
     for _ in 0..=options.duplicates {
         let (lost, spread) = {
@@ -154,19 +199,34 @@ async fn deliver(shared: Arc<Shared>, target: Target) {
         if lost {
             continue;
         }
-        let (client, url, headers, body) =
-            (client.clone(), url.clone(), headers.clone(), body.clone());
-        let shared = shared.clone();
+        let (client, callback, shared) = (client.clone(), callback.clone(), shared.clone());
         tokio::spawn(async move {
             shared.sleep(spread).await;
-            let mut req = client.post(&url).header("content-type", "application/json");
-            for (k, v) in &headers {
-                req = req.header(k.as_str(), v.as_str());
+            for wait in std::iter::once(None).chain(retries.iter().map(Some)) {
+                if let Some(wait) = wait {
+                    shared.sleep(*wait).await;
+                }
+                if shared.stopping() || send(&client, &callback).await {
+                    return;
+                }
             }
-            // A receiver that is down or refuses is the receiver's problem: no retry here.
-            let _ = req.body(body).send().await;
         });
     }
+}
+
+/// One delivery attempt: whether the receiver answered with a 2xx in time.
+async fn send(client: &reqwest::Client, (url, headers, body): &Rendered) -> bool {
+    let mut req = client
+        .post(url)
+        .header("content-type", "application/json")
+        .timeout(ATTEMPT_TIMEOUT);
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    req.body(body.clone())
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
 }
 
 /// A callback's URL, headers and body.
@@ -217,6 +277,49 @@ fn render(shared: &Shared, target: &Target, options: &CallbackOptions) -> Option
                 body,
             ))
         }
-        _ => None,
+        TaskKey::Runware { id } => {
+            let entry = state.runware.get(id)?;
+            let body = match crate::runware::render_item(shared, id, entry, target.item, now)? {
+                Ok(item) if item["status"] == "success" => json!({ "data": [item] }),
+                Err(error) => json!({ "errors": [error] }),
+                // Its last stage is not final: the generation never ends, nothing is sent.
+                Ok(_) => return None,
+            };
+            let mut url = target.url.clone()?;
+            if options.wrong_signature {
+                url = wrong_token(&url)?;
+            }
+            Some((url, vec![], serde_json::to_vec(&body).ok()?))
+        }
+        TaskKey::Vessl { .. } => None,
+    }
+}
+
+/// `url` with its `token` query value altered (`token=wrong` added when it has none).
+fn wrong_token(url: &str) -> Option<String> {
+    let mut url = reqwest::Url::parse(url).ok()?;
+    let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    match pairs.iter_mut().find(|(k, _)| k == "token") {
+        Some((_, v)) => v.push_str("-wrong"),
+        None => pairs.push(("token".to_owned(), "wrong".to_owned())),
+    }
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    Some(url.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrong_token;
+
+    #[test]
+    fn a_wrong_token_alters_the_value_and_keeps_the_rest() {
+        assert_eq!(
+            wrong_token("http://h/runware?a=1&token=abc").as_deref(),
+            Some("http://h/runware?a=1&token=abc-wrong")
+        );
+        assert_eq!(
+            wrong_token("http://h/runware").as_deref(),
+            Some("http://h/runware?token=wrong")
+        );
     }
 }

@@ -276,61 +276,77 @@ pub(crate) fn render(
     data: &mut Vec<Value>,
     errors: &mut Vec<Value>,
 ) {
-    let elapsed = now.saturating_sub(entry.added);
-    for (i, generation) in entry.task.generations.iter().enumerate() {
-        let at = generation.stage_at(elapsed);
-        let mut item = json!({
-            "taskType": entry.task.task_type,
-            "taskUUID": uuid,
-            "status": at.stage.status(),
-        });
-        match at.stage {
-            RunwareStage::Processing { progress } => {
-                let p = match (progress, at.ends) {
-                    (Progress::Omitted, _) => None,
-                    (Progress::Fixed(p), _) => Some(u64::from(*p)),
-                    (Progress::Rising, None) => Some(0),
-                    (Progress::Rising, Some(end)) => {
-                        let span = (end - at.started).as_nanos().max(1);
-                        let done = (elapsed - at.started).as_nanos();
-                        Some(((done * 100 / span) as u64).min(99))
-                    }
-                };
-                if let Some(p) = p {
-                    item["progress"] = json!(p);
-                }
-                data.push(item);
-            }
-            RunwareStage::Success {
-                video_uuid,
-                video_url,
-                cost,
-                extra,
-            } => {
-                let vid = video_uuid
-                    .clone()
-                    .unwrap_or_else(|| uuid_from(hash_str(uuid) ^ (i as u64 + 1)));
-                let url = video_url
-                    .clone()
-                    .unwrap_or_else(|| format!("{}/_sim/videos/{vid}.mp4", shared.base_url));
-                item["videoUUID"] = json!(vid);
-                item["videoURL"] = json!(url);
-                if let Some(c) = cost {
-                    item["cost"] = json!(c);
-                }
-                if let Some(obj) = item.as_object_mut() {
-                    for (k, v) in extra {
-                        obj.insert(k.clone(), v.clone());
-                    }
-                }
-                data.push(item);
-            }
-            RunwareStage::Error { code, message } => {
-                errors.push(error_item(code, message, Some(uuid)));
-            }
-            _ => data.push(item),
+    for i in 0..entry.task.generations.len() {
+        match render_item(shared, uuid, entry, i, now) {
+            Some(Ok(item)) => data.push(item),
+            Some(Err(error)) => errors.push(error),
+            None => {}
         }
     }
+}
+
+/// Renders generation `i` of a task as `getResponse` shows it at `now`: `Ok` for an item of
+/// `data`, `Err` for an item of `errors`; `None` if the task has no such generation.
+pub(crate) fn render_item(
+    shared: &Shared,
+    uuid: &str,
+    entry: &RunwareEntry,
+    i: usize,
+    now: Duration,
+) -> Option<Result<Value, Value>> {
+    let generation = entry.task.generations.get(i)?;
+    let elapsed = now.saturating_sub(entry.added);
+    let at = generation.stage_at(elapsed);
+    let mut item = json!({
+        "taskType": entry.task.task_type,
+        "taskUUID": uuid,
+        "status": at.stage.status(),
+    });
+    match at.stage {
+        RunwareStage::Processing { progress } => {
+            let p = match (progress, at.ends) {
+                (Progress::Omitted, _) => None,
+                (Progress::Fixed(p), _) => Some(u64::from(*p)),
+                (Progress::Rising, None) => Some(0),
+                (Progress::Rising, Some(end)) => {
+                    let span = (end - at.started).as_nanos().max(1);
+                    let done = (elapsed - at.started).as_nanos();
+                    Some(((done * 100 / span) as u64).min(99))
+                }
+            };
+            if let Some(p) = p {
+                item["progress"] = json!(p);
+            }
+        }
+        RunwareStage::Success {
+            video_uuid,
+            video_url,
+            cost,
+            extra,
+        } => {
+            let vid = video_uuid
+                .clone()
+                .unwrap_or_else(|| uuid_from(hash_str(uuid) ^ (i as u64 + 1)));
+            let url = video_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/_sim/videos/{vid}.mp4", shared.base_url));
+            item["videoUUID"] = json!(vid);
+            item["videoURL"] = json!(url);
+            if let Some(c) = cost {
+                item["cost"] = json!(c);
+            }
+            if let Some(obj) = item.as_object_mut() {
+                for (k, v) in extra {
+                    obj.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        RunwareStage::Error { code, message } => {
+            return Some(Err(error_item(code, message, Some(uuid))));
+        }
+        _ => {}
+    }
+    Some(Ok(item))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

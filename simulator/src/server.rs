@@ -144,6 +144,11 @@ impl Shared {
         }
     }
 
+    /// Whether the simulator is shutting down (a [`Shared::sleep`] may have ended early).
+    pub(crate) fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
     /// Sleeps in the simulator's clock, cut short by shutdown.
     pub(crate) async fn sleep(&self, d: Duration) {
         let mut rx = self.shutdown.clone();

@@ -10,7 +10,7 @@ use poller_core::{
 };
 use poller_providers::dari::Dari;
 use poller_providers::narada::{self, Narada, NaradaRequest};
-use poller_providers::runware::Runware;
+use poller_providers::runware::{Runware, RunwareTask};
 use poller_providers::webhook::{Receiver, RunningReceiver, Vendor, callbacks_policy};
 use poller_sim::{CreatedScript, DariStage, NaradaStage, Script, Simulator, TaskKey};
 use reqwest::StatusCode;
@@ -518,6 +518,19 @@ async fn narada_round_trip(options: poller_sim::CallbackOptions) -> (OutcomeKind
     (report.outcome.kind(), start.elapsed(), polls)
 }
 
+/// Callbacks all lost, and callbacks all with a wrong secret, signature or token.
+fn lost_or_forged() -> [poller_sim::CallbackOptions; 2] {
+    let lost = poller_sim::CallbackOptions {
+        loss_rate: 1.0,
+        ..Default::default()
+    };
+    let forged = poller_sim::CallbackOptions {
+        wrong_signature: true,
+        ..Default::default()
+    };
+    [lost, forged]
+}
+
 #[tokio::test(start_paused = true)]
 async fn simulator_callbacks_end_the_wait_when_they_come_and_the_safety_net_when_not() {
     use poller_sim::CallbackOptions;
@@ -536,15 +549,7 @@ async fn simulator_callbacks_end_the_wait_when_they_come_and_the_safety_net_when
     );
 
     // Lost, or with a wrong secret: the safety net's poll at 50 s ends it, same result.
-    let lost = CallbackOptions {
-        loss_rate: 1.0,
-        ..Default::default()
-    };
-    let forged = CallbackOptions {
-        wrong_signature: true,
-        ..Default::default()
-    };
-    for options in [lost, forged] {
+    for options in lost_or_forged() {
         let (kind, elapsed, polls) = narada_round_trip(options).await;
         assert_eq!(
             (kind, elapsed, polls),
@@ -593,4 +598,93 @@ async fn simulator_dari_portal_webhook_is_signed_and_brings_the_poll_forward() {
         start.elapsed()
     );
     assert_eq!(h.polls(&TaskKey::dari(ORG, ENDPOINT, job.as_str())), 3);
+}
+
+/// One Runware task's end: how, the `getResponse` requests naming it, and when (virtual
+/// time since submit).
+type RunwareEnd = (OutcomeKind, usize, Duration);
+
+/// Two Runware tasks (one succeeds at 3 s, one fails at 4 s) submitted in one request with
+/// callbacks, the simulator sending them under `options`: each task's end, and the
+/// `getResponse` requests made in all (batched: one request may ask about both). Checks
+/// that each task ended with its own result.
+async fn runware_round_trip(options: poller_sim::CallbackOptions) -> (Vec<RunwareEnd>, usize) {
+    let sim = sim().await;
+    sim.set_callbacks(options);
+    sim.script_next_created(CreatedScript::runware(vec![Script::runware_success_after(
+        Duration::from_secs(3),
+        0.1,
+    )]));
+    sim.script_next_created(CreatedScript::runware(vec![Script::runware_error_after(
+        Duration::from_secs(4),
+        "processingFailed",
+        "The generation failed.",
+    )]));
+    let running = Receiver::new()
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = Runware::new(sim.keys().runware.clone()).base_url(sim.runware_base_url());
+    let tasks = [
+        RunwareTask::new("imageInference").field("positivePrompt", "a fox"),
+        RunwareTask::new("imageInference").field("positivePrompt", "a hen"),
+    ];
+    let reports = client
+        .submit_and_wait_with_callbacks(&tasks, running.receiver())
+        .await
+        .unwrap();
+    assert_ne!(reports[0].task_id, reports[1].task_id);
+    // The first succeeded with its own item; the second failed with its own error.
+    let done = reports[0].outcome.last_status().unwrap();
+    let items = done.output.as_ref().expect("the items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["taskUUID"], reports[0].task_id.as_str());
+    let failed = reports[1].outcome.last_status().unwrap();
+    let code = failed.error.as_ref().and_then(|e| e.code.as_deref());
+    assert_eq!(code, Some("processingFailed"));
+    let ends = reports
+        .iter()
+        .map(|r| {
+            let key = TaskKey::runware(&r.task_id);
+            let polls = sim.requests_where(|q| is_get_response(q) && q.tasks.contains(&key));
+            (r.outcome.kind(), polls.len(), r.elapsed)
+        })
+        .collect();
+    (ends, sim.requests_where(is_get_response).len())
+}
+
+fn is_get_response(r: &poller_sim::RecordedRequest) -> bool {
+    serde_json::from_slice::<Value>(&r.body)
+        .ok()
+        .and_then(|b| b.as_array().cloned())
+        .is_some_and(|items| items.iter().any(|i| i["taskType"] == "getResponse"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn runware_submit_with_simulator_callbacks_ends_each_task_at_its_callback() {
+    use poller_sim::CallbackOptions;
+    // Runware's schedule: first poll at 1 s (both tasks, one request), then each callback
+    // brings one poll for its own task, before the safety net's second poll (6 s).
+    let (ends, requests) = runware_round_trip(CallbackOptions::default()).await;
+    let expected = [
+        (OutcomeKind::Succeeded, 2, Duration::from_secs(3)),
+        (OutcomeKind::Failed, 2, Duration::from_secs(4)),
+    ];
+    assert_eq!(ends, expected);
+    assert_eq!(requests, 3, "1 s (batched), 3 s, 4 s");
+}
+
+#[tokio::test(start_paused = true)]
+async fn runware_lost_or_wrong_token_callbacks_are_caught_by_the_safety_net() {
+    // A wrong token gets 401 from the receiver: the simulator retries 3 times, each
+    // refused, no poll. The safety net (Runware's schedule stretched x10): 1 s, then 6 s ends both.
+    let expected = [
+        (OutcomeKind::Succeeded, 2, Duration::from_secs(6)),
+        (OutcomeKind::Failed, 2, Duration::from_secs(6)),
+    ];
+    for options in lost_or_forged() {
+        let (ends, requests) = runware_round_trip(options).await;
+        assert_eq!(ends, expected);
+        assert_eq!(requests, 2, "1 s and 6 s, both batched");
+    }
 }

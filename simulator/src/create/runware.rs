@@ -9,6 +9,9 @@
 //! A `taskUUID` already known with the same `taskType` is acknowledged again without
 //! creating anything (the UUID is the client's idempotency key: a resent task is the same
 //! task); with another `taskType` it is refused (`duplicateTaskUUID`).
+//!
+//! A task created with a `webhookURL` gets one callback per generation as that generation
+//! ends, delivered as [`CallbackOptions`](crate::CallbackOptions) say; a resent task adds none.
 
 use std::time::Duration;
 
@@ -91,6 +94,12 @@ pub(crate) fn create(
         };
     }
     let generations = state.next_runware_generations(results);
+    if let Some(url) = item.get("webhookURL").and_then(Value::as_str) {
+        for (i, generation) in generations.iter().enumerate() {
+            let final_at = now + generation.total_before_last();
+            state.callbacks.runware(uuid, i, url, final_at);
+        }
+    }
     let task = RunwareTask {
         task_type: task_type.to_owned(),
         generations,

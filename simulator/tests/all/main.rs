@@ -8,6 +8,7 @@
 mod helpers;
 
 mod binary;
+mod callbacks;
 mod control;
 mod create;
 mod dari;
