@@ -21,7 +21,8 @@ pub const RUNWARE_ERRORS_DOC: &str = "https://runware.ai/docs/platform/errors";
 /// One stage of one Runware generation.
 ///
 /// Processing-like stages render in `data` with their status; `success` renders in `data` with
-/// `videoUUID`, `videoURL` and `cost`; `error` renders in `errors` with `code`, `message`,
+/// `videoUUID`, `videoURL` and `cost` (`imageUUID`/`imageURL` for an image task type,
+/// `audioUUID`/`audioURL` for audio); `error` renders in `errors` with `code`, `message`,
 /// `documentation` and `taskUUID`.
 ///
 /// JSON form (control API), tagged by `status`: `{"status": "processing", "progress": "rising"}`
@@ -51,7 +52,8 @@ pub enum RunwareStage {
         /// `videoUUID`; derived from the task UUID and generation index when `None`.
         #[serde(default)]
         video_uuid: Option<String>,
-        /// `videoURL`; `{base_url}/_sim/videos/{videoUUID}.mp4` when `None`.
+        /// `videoURL`; `{base_url}/_sim/videos/{videoUUID}.mp4` when `None` (`images/….jpg`,
+        /// `audios/….mp3` for image and audio task types).
         #[serde(default)]
         video_url: Option<String>,
         /// `cost` in USD; omitted when `None`.
@@ -287,6 +289,19 @@ pub(crate) fn render(
 
 /// Renders generation `i` of a task as `getResponse` shows it at `now`: `Ok` for an item of
 /// `data`, `Err` for an item of `errors`; `None` if the task has no such generation.
+/// What a finished item of this task type holds, and the file extension of its URL: Runware
+/// names the fields after the medium (`imageUUID`/`imageURL` for image tasks, `audioUUID`/
+/// `audioURL` for audio, `videoUUID`/`videoURL` as in the `getResponse` page's example).
+fn media_of(task_type: &str) -> (&'static str, &'static str) {
+    if task_type.starts_with("image") || task_type == "photoMaker" {
+        ("image", "jpg")
+    } else if task_type.starts_with("audio") {
+        ("audio", "mp3")
+    } else {
+        ("video", "mp4")
+    }
+}
+
 pub(crate) fn render_item(
     shared: &Shared,
     uuid: &str,
@@ -324,14 +339,15 @@ pub(crate) fn render_item(
             cost,
             extra,
         } => {
+            let (media, ext) = media_of(&entry.task.task_type);
             let vid = video_uuid
                 .clone()
                 .unwrap_or_else(|| uuid_from(hash_str(uuid) ^ (i as u64 + 1)));
             let url = video_url
                 .clone()
-                .unwrap_or_else(|| format!("{}/_sim/videos/{vid}.mp4", shared.base_url));
-            item["videoUUID"] = json!(vid);
-            item["videoURL"] = json!(url);
+                .unwrap_or_else(|| format!("{}/_sim/{media}s/{vid}.{ext}", shared.base_url));
+            item[format!("{media}UUID")] = json!(vid);
+            item[format!("{media}URL")] = json!(url);
             if let Some(c) = cost {
                 item["cost"] = json!(c);
             }

@@ -169,10 +169,14 @@ async fn runware_batch_gets_one_callback_per_finished_item_with_its_own_body() {
     }
     assert_eq!(got[0].body["errors"][0]["code"], "timeoutProvider");
     assert_eq!(got[1].body["data"][0]["status"], "success");
-    assert_ne!(
-        got[1].body["data"][0]["videoUUID"],
-        got[2].body["data"][0]["videoUUID"]
-    );
+    // Two images, each its own (these are imageInference tasks).
+    let image = |i: usize| {
+        got[i].body["data"][0]["imageUUID"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(image(1), image(2));
 }
 
 #[tokio::test(start_paused = true)]

@@ -278,6 +278,14 @@ async fn runware_number_results_and_queued_generations() {
         b.iter()
             .all(|i| i["status"] == "success" && i["taskType"] == "imageInference")
     );
+    // An image task's result is an image: imageUUID and imageURL, no video fields.
+    assert!(
+        b.iter().all(|i| i["imageURL"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(&format!("{}.jpg", i["imageUUID"].as_str().unwrap())))
+            && i.get("videoURL").is_none()),
+        "{b:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
