@@ -62,9 +62,11 @@
 mod receiver;
 mod routes;
 mod serve;
+mod submit;
 mod verify;
 mod wait;
 
 pub use receiver::{Receiver, Vendor};
 pub use serve::RunningReceiver;
+pub use submit::{CallbackTask, submit_with_callbacks};
 pub use wait::{CALLBACK_STRETCH, callbacks_policy};
