@@ -8,14 +8,16 @@
 use crate::cli::{Format, PolicyArgs, SubmitArgs, Until, WaitOutput};
 use crate::connection::source_config;
 use crate::error::CliError;
+use crate::listen::{self, Mode};
 use crate::out::{Closed, Stdout, err_line};
 use crate::report::{TaskReport, Verdict, code};
 use crate::sanitize::sanitize;
 use crate::signals::Signals;
-use crate::wait::wait_tasks;
+use crate::wait::{How, wait_tasks};
 use poller_core::{Provider, provider};
 use poller_providers::SubmitError;
 use poller_providers::runware::{self, RunwareTask};
+use poller_providers::webhook::submit_with_callbacks;
 use serde_json::Value;
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -27,8 +29,19 @@ pub async fn run(args: SubmitArgs) -> Result<u8, CliError> {
     let body = read_data(&args.data, std::io::stdin().lock())?;
     let (body, known) = fill_task_uuids(provider, body)?;
     let config = source_config(provider, &args.connection)?;
-    let start = Instant::now();
     let mut signals = Signals::install();
+    let listener = listen::start(provider, &args.listen, Mode::Submit).await?;
+    let start = Instant::now();
+    let create = async {
+        match &listener {
+            Some(l) => submit_with_callbacks(provider.name, config, body, l.receiver())
+                .await
+                .map(|tasks| (tasks.iter().map(|t| t.id().to_owned()).collect(), tasks)),
+            None => poller_providers::submit(provider.name, config, body)
+                .await
+                .map(|ids| (ids, Vec::new())),
+        }
+    };
     let result = tokio::select! {
         biased;
         stop = signals.next() => {
@@ -40,20 +53,25 @@ pub async fn run(args: SubmitArgs) -> Result<u8, CliError> {
             ));
             return Ok(stop.exit_code());
         }
-        result = poller_providers::submit(provider.name, config, body) => result,
+        result = create => result,
     };
-    drop(signals);
     let elapsed = start.elapsed();
     match result {
-        Ok(ids) if args.wait => {
+        Ok((ids, tasks)) if args.wait => {
             err_line(&format!(
                 "poller: {} created {}; waiting",
                 provider.name,
                 sanitize(&ids.join(", "))
             ));
-            wait_tasks(provider, ids, &args.connection, &args.policy, &args.output).await
+            let how = How {
+                connection: &args.connection,
+                policy: &args.policy,
+                output: &args.output,
+            };
+            let listening = listener.map(|l| l.with_tasks(tasks));
+            wait_tasks(provider, ids, how, listening, signals).await
         }
-        Ok(ids) => {
+        Ok((ids, _)) => {
             let _ = print_ids(provider, &ids, &args.output, elapsed);
             Ok(code::OK)
         }
@@ -127,6 +145,7 @@ fn check_flags(args: &SubmitArgs) -> Result<(), CliError> {
         ("--until", args.output.until != Until::default()),
         ("--fail-fast", args.output.fail_fast),
         ("--keep-going", args.output.keep_going),
+        ("--listen", args.listen.listen.is_some()),
     ];
     match waiting_flags.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(CliError::Usage(format!(

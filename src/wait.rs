@@ -7,6 +7,7 @@ use crate::connection::build_source;
 use crate::counting::{Counts, counting};
 use crate::error::CliError;
 use crate::ids;
+use crate::listen::{self, Listening, Mode};
 use crate::out::{Closed, Stdout, err_line};
 use crate::policy_args::build_policy;
 use crate::progress::{FRAME_EVERY, ProgressView, RowSpec, SCREENFUL};
@@ -30,32 +31,57 @@ pub const STOP_AFTER_IDENTICAL: usize = 3;
 pub async fn run(args: WaitArgs) -> Result<u8, CliError> {
     let provider = provider(&args.provider)?;
     let ids = ids::collect(&args.task_ids, &args.ids_file, std::io::stdin().lock())?;
-    wait_tasks(provider, ids, &args.connection, &args.policy, &args.output).await
+    // Before the receiver says where it listens: a signal from then on ends the wait.
+    let signals = Signals::install();
+    let listening = listen::start(provider, &args.listen, Mode::Wait)
+        .await?
+        .map(|l| l.for_ids(&ids));
+    let how = How {
+        connection: &args.connection,
+        policy: &args.policy,
+        output: &args.output,
+    };
+    wait_tasks(provider, ids, how, listening, signals).await
+}
+
+/// The options of a wait, as given.
+pub struct How<'a> {
+    pub connection: &'a ConnectionArgs,
+    pub policy: &'a PolicyArgs,
+    pub output: &'a WaitOutput,
 }
 
 /// Waits on `ids` of `provider`: checks every option and id before anything is sent, then
 /// polls them all through one tracker, showing progress on stderr and results on stdout as
 /// `output` says, until each task met the condition, a stop rule fired, stdout closed, or a
-/// signal came. Returns the exit code documented in `--help`.
+/// signal came. With `listening` (`--listen`), every task is expected at its receiver under
+/// the safety-net schedule, and the receiver stops when the wait ends. Returns the exit code
+/// documented in `--help`.
 pub async fn wait_tasks(
     provider: &'static Provider,
     ids: Vec<String>,
-    connection: &ConnectionArgs,
-    policy: &PolicyArgs,
-    output: &WaitOutput,
+    how: How<'_>,
+    listening: Option<Listening>,
+    signals: Signals,
 ) -> Result<u8, CliError> {
     for id in &ids {
         ids::check(id).map_err(|why| CliError::Usage(format!("task id {id:?} {why}")))?;
     }
-    let policy = build_policy(provider, policy)?;
-    let (source, counts) = counting(build_source(provider, connection)?);
+    let policy = build_policy(provider, how.policy, listening.is_some())?;
+    let (source, counts) = counting(build_source(provider, how.connection)?);
     let mut tracker = Tracker::new().emit_changes(true).emit_retries(true);
     let source_id = tracker.add_source_with(source, policy, SourceOptions::default());
     for id in &ids {
         tracker.track(source_id, id.clone());
     }
-    let mut wait = Wait::new(provider, ids, counts, output);
-    let code = wait.drive(&mut tracker).await;
+    if let Some(listening) = &listening {
+        listening.expect_all(&tracker.handle(), source_id);
+    }
+    let mut wait = Wait::new(provider, ids, counts, how.output);
+    let code = wait.drive(&mut tracker, signals).await;
+    if let Some(listening) = listening {
+        listening.shutdown().await;
+    }
     Ok(code)
 }
 
@@ -126,8 +152,7 @@ impl<'a> Wait<'a> {
         }
     }
 
-    async fn drive(&mut self, tracker: &mut Tracker) -> u8 {
-        let mut signals = Signals::install();
+    async fn drive(&mut self, tracker: &mut Tracker, mut signals: Signals) -> u8 {
         let mut ticker = tokio::time::interval(FRAME_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let ticks = self.view.wants_ticks();
