@@ -217,7 +217,7 @@ pub struct ListenArgs {
     pub listen: Option<std::net::SocketAddr>,
     /// The URL at which the vendor reaches the --listen receiver (a tunnel, a public host);
     /// default http://ADDR.
-    #[arg(long, value_name = "URL", requires = "listen")]
+    #[arg(long, value_name = "URL", requires = "listen", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 }
 
@@ -337,6 +337,21 @@ pub struct PolicyArgs {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
         .map_err(|e| format!("{e}; write durations like 500ms, 5s, 2m or 1h30m"))
+}
+
+/// An `http(s)://` URL without query or fragment: the receiver's routes are appended to it.
+fn parse_public_url(s: &str) -> Result<String, String> {
+    match reqwest::Url::parse(s) {
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+            Err(format!("{s:?} is not an http:// or https:// URL"))
+        }
+        Ok(u) if u.query().is_some() || u.fragment().is_some() => Err(format!(
+            "{s:?} has a query or fragment: give the base URL the routes /narada, /runware \
+             and /dari are appended to"
+        )),
+        Ok(_) => Ok(s.to_string()),
+        Err(e) => Err(format!("{s:?} is not a URL ({e})")),
+    }
 }
 
 fn parse_factor(s: &str) -> Result<f64, String> {

@@ -30,6 +30,14 @@ pub enum Mode {
     Wait,
 }
 
+/// A receiver checked and configured, not bound yet.
+pub struct Plan {
+    addr: std::net::SocketAddr,
+    receiver: Receiver,
+    vendor: Vendor,
+    narada_secret: Option<ApiKey>,
+}
+
 /// A bound receiver, not yet expecting any task.
 pub struct Listener {
     running: RunningReceiver,
@@ -53,12 +61,9 @@ fn secret_from_env(var: &str, why: &str) -> Result<ApiKey, CliError> {
     }
 }
 
-/// Checks `--listen` for `provider` and binds its receiver; `None` without `--listen`.
-pub async fn start(
-    provider: &Provider,
-    args: &ListenArgs,
-    mode: Mode,
-) -> Result<Option<Listener>, CliError> {
+/// Checks `--listen` for `provider` (a vendor with callbacks, the secret variables `mode`
+/// needs); `None` without `--listen`.
+pub fn plan(provider: &Provider, args: &ListenArgs, mode: Mode) -> Result<Option<Plan>, CliError> {
     let Some(addr) = args.listen else {
         return Ok(None);
     };
@@ -94,6 +99,22 @@ pub async fn start(
     if let Some(url) = &args.public_url {
         receiver = receiver.public_url(url.clone());
     }
+    Ok(Some(Plan {
+        addr,
+        receiver,
+        vendor,
+        narada_secret,
+    }))
+}
+
+/// Binds `plan`'s receiver and says on stderr where it listens.
+pub async fn bind(plan: Plan) -> Result<Listener, CliError> {
+    let Plan {
+        addr,
+        receiver,
+        vendor,
+        narada_secret,
+    } = plan;
     let running = receiver
         .bind(addr)
         .await
@@ -110,11 +131,11 @@ pub async fn start(
         "poller: listening on {}; {vendor} callbacks to {shown}{note}",
         running.local_addr()
     ));
-    Ok(Some(Listener {
+    Ok(Listener {
         running,
         vendor,
         narada_secret,
-    }))
+    })
 }
 
 impl Listener {

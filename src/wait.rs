@@ -1,6 +1,6 @@
 //! `poller wait`: many tasks of one provider through one tracker, with progress, results on
-//! stdout, exit codes, signals and early stops. [`wait_tasks`] is the whole wait, for any
-//! command that waits (`wait`, `submit --wait`).
+//! stdout, exit codes, signals and early stops. [`prepare`] then [`Prepared::run`] is the
+//! whole wait, for any command that waits (`wait`, `submit --wait`).
 
 use crate::cli::{ConnectionArgs, Format, PolicyArgs, Until, WaitArgs, WaitOutput};
 use crate::connection::build_source;
@@ -15,8 +15,8 @@ use crate::report::{TaskReport, Verdict, code, describe, fetch_error_code, retry
 use crate::signals::{Signals, Stop};
 use futures::StreamExt;
 use poller_core::{
-    FetchError, Outcome, Phase, Provider, Report, SourceOptions, Status, Tracker, TrackerEvent,
-    provider,
+    FetchError, Outcome, Phase, Provider, Report, SourceId, SourceOptions, Status, Tracker,
+    TrackerEvent, provider,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -31,17 +31,21 @@ pub const STOP_AFTER_IDENTICAL: usize = 3;
 pub async fn run(args: WaitArgs) -> Result<u8, CliError> {
     let provider = provider(&args.provider)?;
     let ids = ids::collect(&args.task_ids, &args.ids_file, std::io::stdin().lock())?;
-    // Before the receiver says where it listens: a signal from then on ends the wait.
-    let signals = Signals::install();
-    let listening = listen::start(provider, &args.listen, Mode::Wait)
-        .await?
-        .map(|l| l.for_ids(&ids));
+    // Every mistake is found before the receiver binds and says where it listens.
+    let plan = listen::plan(provider, &args.listen, Mode::Wait)?;
     let how = How {
         connection: &args.connection,
         policy: &args.policy,
         output: &args.output,
     };
-    wait_tasks(provider, ids, how, listening, signals).await
+    let wait = prepare(provider, ids, how, plan.is_some())?;
+    // Before the receiver says where it listens: a signal from then on ends the wait.
+    let signals = Signals::install();
+    let listening = match plan {
+        Some(plan) => Some(listen::bind(plan).await?.for_ids(&wait.ids)),
+        None => None,
+    };
+    Ok(wait.run(listening, signals).await)
 }
 
 /// The options of a wait, as given.
@@ -51,38 +55,69 @@ pub struct How<'a> {
     pub output: &'a WaitOutput,
 }
 
-/// Waits on `ids` of `provider`: checks every option and id before anything is sent, then
-/// polls them all through one tracker, showing progress on stderr and results on stdout as
-/// `output` says, until each task met the condition, a stop rule fired, stdout closed, or a
-/// signal came. With `listening` (`--listen`), every task is expected at its receiver under
-/// the safety-net schedule, and the receiver stops when the wait ends. Returns the exit code
-/// documented in `--help`.
-pub async fn wait_tasks(
+/// A wait checked and set up: its tasks tracked, nothing sent yet.
+pub struct Prepared<'a> {
     provider: &'static Provider,
     ids: Vec<String>,
-    how: How<'_>,
-    listening: Option<Listening>,
-    signals: Signals,
-) -> Result<u8, CliError> {
+    tracker: Tracker,
+    source_id: SourceId,
+    counts: Arc<Counts>,
+    output: &'a WaitOutput,
+}
+
+/// Checks every option and id of a wait on `ids` of `provider` and tracks them through one
+/// tracker; nothing is sent until [`Prepared::run`]. With `callbacks` (`--listen`), the
+/// provider's schedule is the safety net of callbacks expected.
+pub fn prepare<'a>(
+    provider: &'static Provider,
+    ids: Vec<String>,
+    how: How<'a>,
+    callbacks: bool,
+) -> Result<Prepared<'a>, CliError> {
     for id in &ids {
         ids::check(id).map_err(|why| CliError::Usage(format!("task id {id:?} {why}")))?;
     }
-    let policy = build_policy(provider, how.policy, listening.is_some())?;
+    let policy = build_policy(provider, how.policy, callbacks)?;
     let (source, counts) = counting(build_source(provider, how.connection)?);
     let mut tracker = Tracker::new().emit_changes(true).emit_retries(true);
     let source_id = tracker.add_source_with(source, policy, SourceOptions::default());
     for id in &ids {
         tracker.track(source_id, id.clone());
     }
-    if let Some(listening) = &listening {
-        listening.expect_all(&tracker.handle(), source_id);
+    Ok(Prepared {
+        provider,
+        ids,
+        tracker,
+        source_id,
+        counts,
+        output: how.output,
+    })
+}
+
+impl Prepared<'_> {
+    /// Polls the tasks, showing progress on stderr and results on stdout as `output` says,
+    /// until each task met the condition, a stop rule fired, stdout closed, or a signal
+    /// came. With `listening` (`--listen`), every task is expected at its receiver, which
+    /// stops when the wait ends. Returns the exit code documented in `--help`.
+    pub async fn run(self, listening: Option<Listening>, signals: Signals) -> u8 {
+        let Prepared {
+            provider,
+            ids,
+            mut tracker,
+            source_id,
+            counts,
+            output,
+        } = self;
+        if let Some(listening) = &listening {
+            listening.expect_all(&tracker.handle(), source_id);
+        }
+        let mut wait = Wait::new(provider, ids, counts, output);
+        let code = wait.drive(&mut tracker, signals).await;
+        if let Some(listening) = listening {
+            listening.shutdown().await;
+        }
+        code
     }
-    let mut wait = Wait::new(provider, ids, counts, how.output);
-    let code = wait.drive(&mut tracker, signals).await;
-    if let Some(listening) = listening {
-        listening.shutdown().await;
-    }
-    Ok(code)
 }
 
 struct Task {

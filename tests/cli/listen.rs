@@ -323,6 +323,9 @@ async fn runware_wait_listen_polls_when_a_callback_with_the_token_comes() {
     assert_no_secret(&run, &[RUNWARE_TOKEN]);
 }
 
+/// `wait narada req_1 --listen 127.0.0.1:0`.
+const NARADA_WAIT: [&str; 5] = ["wait", "narada", "req_1", "--listen", "127.0.0.1:0"];
+
 /// Arguments, environment, and what the error message must say.
 type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], &'a str);
 
@@ -334,7 +337,7 @@ async fn listen_mistakes_exit_2_naming_them_before_anything_is_sent() {
     let busy = busy.local_addr().unwrap().to_string();
     let narada_env = [("NARADA_API_KEY", NARADA_KEY)];
     let vessl_body = r#"{"data": {}, "method": "POST", "path": "/"}"#;
-    let cases: [Case; 9] = [
+    let cases: [Case; 11] = [
         (
             vec!["wait", "vessl", "abc", "--listen", "127.0.0.1:0"],
             &[("VESSL_API_TOKEN", VESSL_KEY)],
@@ -356,15 +359,7 @@ async fn listen_mistakes_exit_2_naming_them_before_anything_is_sent() {
             "vessl documents no callbacks",
         ),
         (
-            vec![
-                "wait",
-                "narada",
-                "req_1",
-                "--listen",
-                "127.0.0.1:0",
-                "--base-url",
-                &narada,
-            ],
+            args(&NARADA_WAIT, &["--base-url", &narada]),
             &narada_env,
             "NARADA_CALLBACK_SECRET",
         ),
@@ -420,6 +415,16 @@ async fn listen_mistakes_exit_2_naming_them_before_anything_is_sent() {
             "--listen <ADDR>",
         ),
         (
+            args(&NARADA_WAIT, &["--public-url", "ftp://hooks.example.com"]),
+            &narada_env,
+            "is not an http:// or https:// URL",
+        ),
+        (
+            vec!["wait", "narada", "req_1", "--listen", "127.0.0.1:0"],
+            &[("NARADA_CALLBACK_SECRET", NARADA_SECRET)],
+            "NARADA_API_KEY",
+        ),
+        (
             vec![
                 "submit",
                 "narada",
@@ -460,6 +465,12 @@ async fn listen_mistakes_exit_2_naming_them_before_anything_is_sent() {
             run.stderr
         );
         assert_no_secret(&run, &[NARADA_SECRET]);
+        // Refused before the receiver announced an address.
+        assert!(
+            !run.stderr.contains("listening on"),
+            "{argv:?}: {}",
+            run.stderr
+        );
     }
     assert!(
         sim.requests_for_api(Api::Narada).is_empty(),

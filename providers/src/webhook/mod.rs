@@ -68,5 +68,5 @@ mod wait;
 
 pub use receiver::{Receiver, Vendor};
 pub use serve::RunningReceiver;
-pub use submit::{CallbackTask, submit_with_callbacks};
+pub use submit::{CallbackSubmission, CallbackTask};
 pub use wait::{CALLBACK_STRETCH, callbacks_policy};

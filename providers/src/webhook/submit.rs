@@ -145,17 +145,7 @@ impl Receiver {
         &self,
         request: NaradaRequest,
     ) -> Result<(NaradaRequest, ApiKey), SubmitError> {
-        for (field, set) in [
-            ("callbackUrl", request.callback_url.is_some()),
-            ("callbackSecret", request.callback_secret.is_some()),
-        ] {
-            if set {
-                return Err(invalid(
-                    field,
-                    "is set by the webhook receiver: leave it out",
-                ));
-            }
-        }
+        narada_fields_free(&request)?;
         let secret = verify::random_secret();
         let request = request
             .callback_url(self.url_for(Vendor::Narada, "callbackUrl")?)
@@ -176,78 +166,157 @@ impl Receiver {
     /// assert!(r.runware_callbacks(taken).unwrap_err().to_string().contains("webhookURL"));
     /// ```
     pub fn runware_callbacks(&self, task: RunwareTask) -> Result<RunwareTask, SubmitError> {
-        if task.webhook_url.is_some() {
-            return Err(invalid(
-                "webhookURL",
-                "is set by the webhook receiver: leave it out",
-            ));
-        }
+        runware_field_free(&task)?;
         Ok(task.webhook_url(self.url_for(Vendor::Runware, "webhookURL")?))
     }
 }
 
-/// Creates a task (Runware: a batch) as [`submit`](crate::submit) does, with its callbacks
-/// pointed at `receiver`: Narada gets `callbackUrl` and a fresh `callbackSecret`
-/// ([`Receiver::narada_callbacks`]), every Runware task gets `webhookURL`
-/// ([`Receiver::runware_callbacks`]), Dari nothing (its webhook is set on the portal: give
-/// the receiver its secret with [`Receiver::dari_secret`]). Returns what the receiver must
-/// expect of each task created, in order; nothing is expected yet (register them with
-/// [`Receiver::expect_task`] once they are tracked).
+/// A create request (Runware: a batch) read by provider name, as [`submit`](crate::submit)
+/// reads it, to be sent with its callbacks pointed at a [`Receiver`]: Narada gets
+/// `callbackUrl` and a fresh `callbackSecret` ([`Receiver::narada_callbacks`]), every Runware
+/// task gets `webhookURL` ([`Receiver::runware_callbacks`]), Dari nothing (its webhook is set
+/// on the portal: give the receiver its secret with [`Receiver::dari_secret`]).
 ///
-/// A provider without callbacks (VESSL) and a body that already sets a callback field are
-/// [`SubmitError::Invalid`], before anything is sent.
+/// Everything is checked by [`new`](Self::new), before any receiver is bound: the body as
+/// [`submit`](crate::submit) checks it, a provider without callbacks (VESSL), and a body that
+/// already sets a callback field (its callbacks would go elsewhere), each
+/// [`SubmitError::Invalid`] naming it. `Debug` shows the provider only.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
 /// use poller_core::SourceConfig;
-/// use poller_providers::webhook::{Receiver, submit_with_callbacks};
-/// let r = Receiver::new().public_url("https://hooks.example.com");
-/// let body = serde_json::json!({"data": {}, "method": "POST", "path": "/"});
-/// let err = submit_with_callbacks("vessl", SourceConfig::new().api_key("k").base_url("https://v.example"), body, &r)
-///     .await
-///     .unwrap_err();
+/// use poller_providers::webhook::CallbackSubmission;
+/// let config = || SourceConfig::new().api_key("k");
+/// let body = serde_json::json!({"prompt": "x", "callbackSecret": "mine"});
+/// let err = CallbackSubmission::new("narada", config(), body).unwrap_err();
+/// assert_eq!(err.to_string(), "invalid request: `callbackSecret` is set by the webhook receiver: leave it out");
+/// let vessl = serde_json::json!({"data": {}, "method": "POST", "path": "/"});
+/// let err = CallbackSubmission::new("vessl", config().base_url("https://v.example"), vessl).unwrap_err();
 /// assert_eq!(err.to_string(), "invalid request: `callbacks` vessl documents no callbacks: wait by polling alone");
-/// # }
+/// assert!(CallbackSubmission::new("narada", config(), serde_json::json!({"prompt": "x"})).is_ok());
 /// ```
-pub async fn submit_with_callbacks(
-    name: &str,
-    config: SourceConfig,
-    request: Value,
-    receiver: &Receiver,
-) -> Result<Vec<CallbackTask>, SubmitError> {
-    let (provider, config) = checked_by_name(name, config)?;
-    let Some(vendor) = Vendor::for_provider(provider.name) else {
-        return Err(invalid(
-            "callbacks",
-            format!(
-                "{} documents no callbacks: wait by polling alone",
-                provider.name
-            ),
-        ));
-    };
-    let mut secret = None;
-    let request = match Request::from_json(provider, request)? {
-        Request::Narada(r) => {
-            let (r, s) = receiver.narada_callbacks(r)?;
-            secret = Some(s);
-            Request::Narada(r)
+pub struct CallbackSubmission {
+    vendor: Vendor,
+    config: crate::common::Parts,
+    request: Request,
+}
+
+impl fmt::Debug for CallbackSubmission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackSubmission")
+            .field("vendor", &self.vendor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackSubmission {
+    /// Reads and checks `request` for the provider named `name` with `config` (what
+    /// [`Provider::build_source`](poller_core::Provider::build_source) takes); nothing is
+    /// sent.
+    ///
+    /// ```
+    /// use poller_core::SourceConfig;
+    /// use poller_providers::webhook::{CallbackSubmission, Vendor};
+    /// let s = CallbackSubmission::new("narada", SourceConfig::new().api_key("k"), serde_json::json!({"prompt": "x"})).unwrap();
+    /// assert_eq!(s.vendor(), Vendor::Narada);
+    /// ```
+    pub fn new(name: &str, config: SourceConfig, request: Value) -> Result<Self, SubmitError> {
+        let (provider, config) = checked_by_name(name, config)?;
+        let Some(vendor) = Vendor::for_provider(provider.name) else {
+            return Err(invalid(
+                "callbacks",
+                format!(
+                    "{} documents no callbacks: wait by polling alone",
+                    provider.name
+                ),
+            ));
+        };
+        let request = Request::from_json(provider, request)?;
+        match &request {
+            Request::Narada(r) => narada_fields_free(r)?,
+            Request::Runware(tasks) => tasks.iter().try_for_each(runware_field_free)?,
+            _ => {}
         }
-        Request::Runware(tasks) => Request::Runware(
-            tasks
-                .into_iter()
-                .map(|t| receiver.runware_callbacks(t))
-                .collect::<Result<_, _>>()?,
-        ),
-        other => other,
-    };
-    let ids = request.send(config).await?;
-    Ok(ids
-        .into_iter()
-        .map(|id| CallbackTask {
+        Ok(CallbackSubmission {
             vendor,
-            id,
-            secret: secret.clone(),
+            config,
+            request,
         })
-        .collect())
+    }
+
+    /// The vendor whose callbacks will come.
+    ///
+    /// ```
+    /// use poller_core::SourceConfig;
+    /// use poller_providers::webhook::{CallbackSubmission, Vendor};
+    /// let body = serde_json::json!({"taskType": "imageInference", "positivePrompt": "a fox"});
+    /// let s = CallbackSubmission::new("runware", SourceConfig::new().api_key("k"), body).unwrap();
+    /// assert_eq!(s.vendor(), Vendor::Runware);
+    /// ```
+    pub fn vendor(&self) -> Vendor {
+        self.vendor
+    }
+
+    /// Sets the callback fields to `receiver`'s URLs and sends the request, as
+    /// [`submit`](crate::submit) does (the same rules for sending again). Returns what the
+    /// receiver must expect of each task created, in order; nothing is expected yet
+    /// (register them with [`Receiver::expect_task`] once they are tracked).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use poller_core::SourceConfig;
+    /// use poller_providers::webhook::{CallbackSubmission, Receiver};
+    /// let running = Receiver::new().public_url("https://hooks.example.com").bind("0.0.0.0:8080".parse()?).await?;
+    /// let body = serde_json::json!({"prompt": "Book a table"});
+    /// let tasks = CallbackSubmission::new("narada", SourceConfig::new().api_key("k"), body)?
+    ///     .send(running.receiver())
+    ///     .await?;
+    /// println!("{}", tasks[0].id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self, receiver: &Receiver) -> Result<Vec<CallbackTask>, SubmitError> {
+        let mut secret = None;
+        let request = match self.request {
+            Request::Narada(r) => {
+                let (r, s) = receiver.narada_callbacks(r)?;
+                secret = Some(s);
+                Request::Narada(r)
+            }
+            Request::Runware(tasks) => Request::Runware(
+                tasks
+                    .into_iter()
+                    .map(|t| receiver.runware_callbacks(t))
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => other,
+        };
+        let ids = request.send(self.config).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| CallbackTask {
+                vendor: self.vendor,
+                id,
+                secret: secret.clone(),
+            })
+            .collect())
+    }
+}
+
+/// Refuses a callback field the receiver must set.
+fn refuse_set(field: &str, set: bool) -> Result<(), SubmitError> {
+    if set {
+        return Err(invalid(
+            field,
+            "is set by the webhook receiver: leave it out",
+        ));
+    }
+    Ok(())
+}
+
+fn narada_fields_free(request: &NaradaRequest) -> Result<(), SubmitError> {
+    refuse_set("callbackUrl", request.callback_url.is_some())?;
+    refuse_set("callbackSecret", request.callback_secret.is_some())
+}
+
+fn runware_field_free(task: &RunwareTask) -> Result<(), SubmitError> {
+    refuse_set("webhookURL", task.webhook_url.is_some())
 }
