@@ -95,32 +95,42 @@ async fn narada_submit_wait_listen_ends_on_the_callback_after_two_polls() {
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
 
-/// Creates a Dari job through the simulator's create endpoint that completes after `after`;
-/// its id.
-async fn dari_job(sim: &Simulator, after: u64) -> String {
+/// Scripts the next Dari job created to complete after `after`.
+fn script_dari_job(sim: &Simulator, after: u64) {
     sim.script_next_created(CreatedScript::dari(
         Script::new(DariStage::pending()).then_after(
             ms(after),
             DariStage::completed(json!({"confirmation": "CF-9"})),
         ),
     ));
-    let org = format!("org_id={}", sim.keys().dari_org);
-    let run = poller(
-        &[
-            "submit",
-            "dari",
-            "--data",
-            r#"{"form_data": {"email": "a@b.c"}}"#,
-            "--param",
-            &org,
-            "--param",
-            &format!("endpoint_name={ENDPOINT}"),
-            "--base-url",
-            &sim.dari_base_url(),
-        ],
-        &[("DARI_API_KEY", DARI_KEY)],
-    )
-    .await;
+}
+
+/// `submit dari --data … --param … --base-url …`, then `tail`.
+fn dari_submit(sim: &Simulator, tail: &[&str]) -> Vec<String> {
+    let head = [
+        "submit".to_owned(),
+        "dari".to_owned(),
+        "--data".to_owned(),
+        r#"{"form_data": {"email": "a@b.c"}}"#.to_owned(),
+        "--param".to_owned(),
+        format!("org_id={}", sim.keys().dari_org),
+        "--param".to_owned(),
+        format!("endpoint_name={ENDPOINT}"),
+        "--base-url".to_owned(),
+        sim.dari_base_url(),
+    ];
+    head.into_iter()
+        .chain(tail.iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// Creates a Dari job through the simulator's create endpoint that completes after `after`;
+/// its id.
+async fn dari_job(sim: &Simulator, after: u64) -> String {
+    script_dari_job(sim, after);
+    let argv = dari_submit(sim, &[]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let run = poller(&argv, &[("DARI_API_KEY", DARI_KEY)]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     run.stdout.trim().to_owned()
 }
@@ -188,6 +198,39 @@ async fn dari_wait_listen_ends_on_the_signed_portal_webhook_after_two_polls() {
     let org = sim.keys().dari_org.clone();
     assert_eq!(polls(&sim, &TaskKey::dari(org, ENDPOINT, &job)), 2);
     assert!(run.stderr.contains(&url), "{}", run.stderr);
+    assert_no_secret(&run, &[DARI_SECRET]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dari_submit_wait_listen_sends_no_callback_field_and_ends_on_the_webhook() {
+    let sim = sim().await;
+    script_dari_job(&sim, 1_000);
+    let argv = dari_submit(&sim, &["--wait", "--listen", "127.0.0.1:0", "--json"]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let p = Spawned::start(
+        &argv,
+        &[
+            ("DARI_API_KEY", DARI_KEY),
+            ("DARI_WEBHOOK_SECRET", DARI_SECRET),
+        ],
+        false,
+    );
+    let addr = listening(&p);
+    sim.set_dari_webhook(Some((&format!("http://{addr}/dari"), DARI_SECRET)));
+    let run = finished(p).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = &run.json_lines()[0];
+    assert_eq!(line["outcome"], "succeeded", "{}", run.stdout);
+    assert_eq!(line["attempts"], 2, "{}", run.stdout);
+    assert!(line["elapsed_ms"].as_u64().unwrap() < DARI_SAFETY_NET_MS);
+    // Dari's webhook lives on the portal: the body went as given.
+    let create = sim
+        .requests_for_api(Api::Dari)
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&create.body).unwrap();
+    assert_eq!(body, json!({"form_data": {"email": "a@b.c"}}));
     assert_no_secret(&run, &[DARI_SECRET]);
 }
 
