@@ -27,6 +27,16 @@ fn polls(sim: &Simulator, task: &TaskKey) -> usize {
         .count()
 }
 
+/// The body of the first create request the simulator received for `api`.
+fn create_body(sim: &Simulator, api: Api) -> Value {
+    let create = sim
+        .requests_for_api(api)
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .expect("a create request");
+    serde_json::from_slice(&create.body).unwrap()
+}
+
 /// The receiver's address, from the line `poller: listening on ADDR; …` on stderr.
 fn listening_on(stderr: &str) -> SocketAddr {
     let rest = stderr
@@ -79,12 +89,7 @@ async fn narada_submit_wait_listen_ends_on_the_callback_after_two_polls() {
     // The create carried the receiver's URL (the one printed, even with -q) and a secret
     // that shows nowhere.
     let addr = listening_on(&run.stderr);
-    let create = sim
-        .requests_for_api(Api::Narada)
-        .into_iter()
-        .find(|r| r.method == "POST")
-        .unwrap();
-    let body: Value = serde_json::from_slice(&create.body).unwrap();
+    let body = create_body(&sim, Api::Narada);
     let url = format!("http://{addr}/narada");
     assert_eq!(body["callbackUrl"], url.as_str());
     assert!(run.stderr.contains(&url), "{}", run.stderr);
@@ -224,12 +229,7 @@ async fn dari_submit_wait_listen_sends_no_callback_field_and_ends_on_the_webhook
     assert_eq!(line["attempts"], 2, "{}", run.stdout);
     assert!(line["elapsed_ms"].as_u64().unwrap() < DARI_SAFETY_NET_MS);
     // Dari's webhook lives on the portal: the body went as given.
-    let create = sim
-        .requests_for_api(Api::Dari)
-        .into_iter()
-        .find(|r| r.method == "POST")
-        .unwrap();
-    let body: Value = serde_json::from_slice(&create.body).unwrap();
+    let body = create_body(&sim, Api::Dari);
     assert_eq!(body, json!({"form_data": {"email": "a@b.c"}}));
     assert_no_secret(&run, &[DARI_SECRET]);
 }
@@ -279,12 +279,7 @@ async fn runware_submit_listen_gives_every_task_a_webhook_url_with_a_hidden_toke
     let addr = listening_on(&run.stderr);
     let shown = format!("http://{addr}/runware?token=…");
     assert!(run.stderr.contains(&shown), "{}", run.stderr);
-    let create = sim
-        .requests_for_api(Api::Runware)
-        .into_iter()
-        .find(|r| r.method == "POST")
-        .unwrap();
-    let body: Value = serde_json::from_slice(&create.body).unwrap();
+    let body = create_body(&sim, Api::Runware);
     let urls: Vec<&str> = body
         .as_array()
         .unwrap()
