@@ -77,12 +77,8 @@ async fn narada_submit_wait_listen_ends_on_the_callback_after_two_polls() {
         &[("NARADA_API_KEY", NARADA_KEY)],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let line = &run.json_lines()[0];
-    assert_eq!(line["outcome"], "succeeded", "{}", run.stdout);
+    let line = succeeded_after_two_polls(&run, NARADA_SAFETY_NET_MS);
     assert_eq!(line["output"]["text"], "Table booked");
-    assert_eq!(line["attempts"], 2, "{}", run.stdout);
-    assert!(line["elapsed_ms"].as_u64().unwrap() < NARADA_SAFETY_NET_MS);
     let id = line["task_id"].as_str().unwrap();
     assert_eq!(polls(&sim, &TaskKey::narada(id)), 2);
 
@@ -194,12 +190,8 @@ async fn dari_wait_listen_ends_on_the_signed_portal_webhook_after_two_polls() {
     let url = format!("http://{addr}/dari");
     sim.set_dari_webhook(Some((&url, DARI_SECRET)));
     let run = finished(p).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let line = &run.json_lines()[0];
-    assert_eq!(line["outcome"], "succeeded", "{}", run.stdout);
+    let line = succeeded_after_two_polls(&run, DARI_SAFETY_NET_MS);
     assert_eq!(line["output"], json!({"confirmation": "CF-9"}));
-    assert_eq!(line["attempts"], 2, "{}", run.stdout);
-    assert!(line["elapsed_ms"].as_u64().unwrap() < DARI_SAFETY_NET_MS);
     let org = sim.keys().dari_org.clone();
     assert_eq!(polls(&sim, &TaskKey::dari(org, ENDPOINT, &job)), 2);
     assert!(run.stderr.contains(&url), "{}", run.stderr);
@@ -223,11 +215,7 @@ async fn dari_submit_wait_listen_sends_no_callback_field_and_ends_on_the_webhook
     let addr = listening(&p);
     sim.set_dari_webhook(Some((&format!("http://{addr}/dari"), DARI_SECRET)));
     let run = finished(p).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let line = &run.json_lines()[0];
-    assert_eq!(line["outcome"], "succeeded", "{}", run.stdout);
-    assert_eq!(line["attempts"], 2, "{}", run.stdout);
-    assert!(line["elapsed_ms"].as_u64().unwrap() < DARI_SAFETY_NET_MS);
+    succeeded_after_two_polls(&run, DARI_SAFETY_NET_MS);
     // Dari's webhook lives on the portal: the body went as given.
     let body = create_body(&sim, Api::Dari);
     assert_eq!(body, json!({"form_data": {"email": "a@b.c"}}));
@@ -295,6 +283,100 @@ async fn runware_submit_listen_gives_every_task_a_webhook_url_with_a_hidden_toke
     assert_no_secret(&run, &[token]);
 }
 
+/// `poller wait PROVIDER ID --base-url BASE --listen 127.0.0.1:0 --json`, started, and where
+/// it listens.
+fn wait_listening(
+    provider: &str,
+    id: &str,
+    base: &str,
+    env: &[(&str, &str)],
+) -> (Spawned, SocketAddr) {
+    let argv = [
+        "wait",
+        provider,
+        id,
+        "--base-url",
+        base,
+        "--listen",
+        "127.0.0.1:0",
+        "--json",
+    ];
+    let p = Spawned::start(&argv, env, false);
+    let addr = listening(&p);
+    (p, addr)
+}
+
+/// Asserts that the run's one task succeeded after exactly 2 polls, within `ms` (the time of
+/// the safety-net poll that would have come without the callback); its JSON line.
+fn succeeded_after_two_polls(run: &Run, within_ms: u64) -> Value {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run.json_lines().remove(0);
+    assert_eq!(line["outcome"], "succeeded", "{}", run.stdout);
+    assert_eq!(line["attempts"], 2, "{}", run.stdout);
+    assert!(
+        line["elapsed_ms"].as_u64().unwrap() < within_ms,
+        "{}",
+        run.stdout
+    );
+    line
+}
+
+/// Waits until the simulator has answered `task`'s first poll, then until `then`, and
+/// asserts that no second poll came meanwhile.
+async fn only_the_first_poll_by(sim: &Simulator, task: &TaskKey, then: std::time::Instant) {
+    let start = std::time::Instant::now();
+    while sim.requests_for_task(task).is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no poll came"
+        );
+        tokio::time::sleep(ms(20)).await;
+    }
+    tokio::time::sleep_until(then.into()).await;
+    assert_eq!(sim.requests_for_task(task).len(), 1);
+}
+
+/// POSTs `body` to `url` as a vendor would; the answer's status.
+async fn post(url: &str, body: &Value) -> u16 {
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the receiver answers")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn narada_wait_listen_takes_the_tasks_secret_from_the_environment() {
+    let sim = sim().await;
+    let id = "req_cb1";
+    // The first poll comes at once: the task is still pending then.
+    sim.add_narada_task(
+        id,
+        Script::narada_success_after(ms(1_000), json!({"text": "done"})),
+    );
+    let added = std::time::Instant::now();
+    let env = [
+        ("NARADA_API_KEY", NARADA_KEY),
+        ("NARADA_CALLBACK_SECRET", NARADA_SECRET),
+    ];
+    let (p, addr) = wait_listening("narada", id, &sim.narada_base_url(), &env);
+    let task = TaskKey::narada(id);
+    only_the_first_poll_by(&sim, &task, added + ms(1_100)).await;
+    // As Narada posts it: the status body, the task's id and the secret it was created with.
+    let callback = |secret: &str| json!({"requestId": id, "status": "success", "response": {"text": "done"}, "callbackSecret": secret});
+    let url = format!("http://{addr}/narada");
+    assert_eq!(post(&url, &callback("not-the-secret")).await, 401);
+    assert_eq!(post(&url, &callback(NARADA_SECRET)).await, 200);
+    let run = finished(p).await;
+    succeeded_after_two_polls(&run, NARADA_SAFETY_NET_MS);
+    assert_eq!(polls(&sim, &task), 2);
+    assert_no_secret(&run, &[NARADA_SECRET]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runware_wait_listen_polls_when_a_callback_with_the_token_comes() {
     let sim = sim().await;
@@ -302,62 +384,23 @@ async fn runware_wait_listen_polls_when_a_callback_with_the_token_comes() {
     // Runware's first poll comes after 1 s: the task is still processing then.
     sim.add_runware_task(uuid, Script::runware_success_after(ms(1_500), 0.01));
     let added = std::time::Instant::now();
-    let base = sim.runware_base_url();
-    let p = Spawned::start(
-        &[
-            "wait",
-            "runware",
-            uuid,
-            "--base-url",
-            &base,
-            "--listen",
-            "127.0.0.1:0",
-            "--json",
-        ],
-        &[
-            ("RUNWARE_API_KEY", RUNWARE_KEY),
-            ("RUNWARE_WEBHOOK_TOKEN", RUNWARE_TOKEN),
-        ],
-        false,
-    );
-    let addr = listening(&p);
-    let first = std::time::Instant::now();
-    while sim.requests_for_task(&TaskKey::runware(uuid)).is_empty() {
-        assert!(first.elapsed() < std::time::Duration::from_secs(20));
-        tokio::time::sleep(ms(20)).await;
-    }
-    // The task has succeeded by now; the next safety-net poll is 5 s after the first.
-    tokio::time::sleep_until((added + ms(1_700)).into()).await;
-    assert_eq!(sim.requests_for_task(&TaskKey::runware(uuid)).len(), 1);
+    let env = [
+        ("RUNWARE_API_KEY", RUNWARE_KEY),
+        ("RUNWARE_WEBHOOK_TOKEN", RUNWARE_TOKEN),
+    ];
+    let (p, addr) = wait_listening("runware", uuid, &sim.runware_base_url(), &env);
+    let task = TaskKey::runware(uuid);
+    // The task has succeeded by then; the next safety-net poll is 5 s after the first.
+    only_the_first_poll_by(&sim, &task, added + ms(1_700)).await;
     // As Runware posts it: the task's JSON response, the token in the URL's query.
     let callback =
         json!({"data": [{"taskType": "imageInference", "taskUUID": uuid, "status": "success"}]});
-    let http = reqwest::Client::new();
-    let wrong = http
-        .post(format!("http://{addr}/runware?token=nope"))
-        .body(callback.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
-    let right = http
-        .post(format!("http://{addr}/runware?token={RUNWARE_TOKEN}"))
-        .body(callback.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(right.status(), 200);
+    let url = |token: &str| format!("http://{addr}/runware?token={token}");
+    assert_eq!(post(&url("nope"), &callback).await, 401);
+    assert_eq!(post(&url(RUNWARE_TOKEN), &callback).await, 200);
     let run = finished(p).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let line = &run.json_lines()[0];
-    assert_eq!(line["outcome"], "succeeded", "{}", run.stdout);
-    assert_eq!(line["attempts"], 2, "{}", run.stdout);
     // Without the callback the second poll would come 1 s + 500 ms x 10 after the start.
-    assert!(
-        line["elapsed_ms"].as_u64().unwrap() < 6_000,
-        "{}",
-        run.stdout
-    );
+    succeeded_after_two_polls(&run, 6_000);
     assert_no_secret(&run, &[RUNWARE_TOKEN]);
 }
 
