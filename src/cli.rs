@@ -8,7 +8,9 @@ const AFTER_HELP: &str = "\
 EXIT CODES
   0  every task met the condition (--until; by default: succeeded)
   1  a task failed or was cancelled remotely
-  2  usage or configuration error (unknown provider, missing key or parameter, bad flag or id)
+  2  usage or configuration error (unknown provider, missing key or parameter, bad flag or id;
+     --listen: a provider without callbacks, a missing secret variable, an address that
+     cannot be bound)
   3  gave up: the deadline (--timeout) or the attempt limit (--max-attempts) was reached
      (status: the task has not ended yet)
   4  a task needs input and --stop-on-input was given (status: the task needs input)
@@ -49,6 +51,25 @@ PROGRESS (stderr)
   recent changes below it, and a row per task while they fit; redrawn at most 10 times a
   second. Otherwise (a pipe, a file, TERM=dumb): one line per change or retry; with more
   than 50 tasks, a summary line every 5 seconds instead. No colour when NO_COLOR is set.";
+
+const LISTEN_HELP: &str = "\
+WEBHOOK-ASSISTED WAITS (--listen ADDR [--public-url URL])
+  A receiver on ADDR (IP:PORT; port 0: any free port) takes the vendor's callbacks while
+  the wait runs. A verified callback brings its task's next poll forward; the poll alone
+  decides the outcome, so a lost or forged callback costs time, never a wrong result. The
+  provider's schedule relaxes to a safety net, stretched 10 times, same deadline; a schedule
+  given with --interval, --max-interval or --backoff is used as given, not stretched. The
+  bound address and the callback URL are printed on stderr, even with -q (a Runware token
+  shows as token=…). The URL the vendor calls is --public-url, else http://ADDR with
+  0.0.0.0 as 127.0.0.1 and [::] as [::1]. The receiver stops when the wait ends.
+  submit  narada: callbackUrl and a fresh random callbackSecret; runware: webhookURL with
+          the receiver's random token, on every task; a body that sets one of these
+          already exits 2. dari: nothing in the body (set the printed URL on the portal).
+  wait    the secrets come from the environment (never flags: `ps` shows them); missing,
+          exit 2: NARADA_CALLBACK_SECRET (the tasks' callbackSecret), RUNWARE_WEBHOOK_TOKEN
+          (the token= of their webhookURL, which must point at the printed URL).
+  both    dari: DARI_WEBHOOK_SECRET (the portal's webhook secret). vessl documents no
+          callbacks: exit 2.";
 
 const SUBMIT_HELP: &str = "\
 REQUEST BODIES (--data), as each vendor documents its create endpoint
@@ -126,11 +147,11 @@ pub enum Command {
         format: FormatArgs,
     },
     /// Wait for one or more tasks to end (concurrently, batched where the provider can).
-    #[command(after_help = format!("{WAIT_HELP}\n\n{AFTER_HELP}"))]
+    #[command(after_help = format!("{WAIT_HELP}\n\n{LISTEN_HELP}\n\n{AFTER_HELP}"))]
     Wait(WaitArgs),
     /// Create a task (Runware: one or more) through the provider's create endpoint and print
     /// its id; with --wait, then wait on it as `poller wait` does.
-    #[command(after_help = format!("{SUBMIT_HELP}\n\n{WAIT_HELP}\n\n{AFTER_HELP}"))]
+    #[command(after_help = format!("{SUBMIT_HELP}\n\n{WAIT_HELP}\n\n{LISTEN_HELP}\n\n{AFTER_HELP}"))]
     Submit(SubmitArgs),
     /// A durable watch list: add tasks to a store, run workers on it (SQLite or PostgreSQL).
     Track(crate::track::TrackArgs),
@@ -163,6 +184,8 @@ pub struct WaitArgs {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub output: WaitOutput,
+    #[command(flatten)]
+    pub listen: ListenArgs,
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +204,21 @@ pub struct SubmitArgs {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub output: WaitOutput,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+/// `--listen`: a webhook receiver beside the wait (see WEBHOOK-ASSISTED WAITS in --help).
+#[derive(Debug, Args, Default, Clone)]
+pub struct ListenArgs {
+    /// Run a webhook receiver on ADDR (IP:PORT, port 0 for any free one) while waiting: a
+    /// verified callback brings its task's poll forward (submit: needs --wait).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// The URL at which the vendor reaches the --listen receiver (a tunnel, a public host);
+    /// default http://ADDR.
+    #[arg(long, value_name = "URL", requires = "listen", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
 }
 
 /// How results are printed (shared by `status` and `wait`).
@@ -299,6 +337,21 @@ pub struct PolicyArgs {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
         .map_err(|e| format!("{e}; write durations like 500ms, 5s, 2m or 1h30m"))
+}
+
+/// An `http(s)://` URL without query or fragment: the receiver's routes are appended to it.
+fn parse_public_url(s: &str) -> Result<String, String> {
+    match reqwest::Url::parse(s) {
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+            Err(format!("{s:?} is not an http:// or https:// URL"))
+        }
+        Ok(u) if u.query().is_some() || u.fragment().is_some() => Err(format!(
+            "{s:?} has a query or fragment: give the base URL the routes /narada, /runware \
+             and /dari are appended to"
+        )),
+        Ok(_) => Ok(s.to_string()),
+        Err(e) => Err(format!("{s:?} is not a URL ({e})")),
+    }
 }
 
 fn parse_factor(s: &str) -> Result<f64, String> {

@@ -8,6 +8,7 @@ mod counting;
 mod demo;
 mod error;
 mod ids;
+mod listen;
 mod out;
 mod policy_args;
 mod progress;

@@ -3,6 +3,7 @@
 use crate::cli::PolicyArgs;
 use crate::error::CliError;
 use poller_core::{BoxPolicy, DEFAULT_MIN_GAP, Exponential, PollPolicyExt, Provider};
+use poller_providers::webhook::callbacks_policy;
 use std::time::Duration;
 
 fn ms(d: Duration) -> String {
@@ -37,7 +38,13 @@ pub fn check(args: &PolicyArgs) -> Result<(), CliError> {
 
 /// The provider's default policy, with the options applied on top:
 /// `--interval`/`--max-interval`/`--backoff` replace its schedule, `--timeout` its deadline.
-pub fn build_policy(provider: &Provider, args: &PolicyArgs) -> Result<BoxPolicy, CliError> {
+/// With `callbacks` (`--listen`), the provider's schedule is the slow safety net of
+/// [`callbacks_policy`]; a schedule given by flags is used as given.
+pub fn build_policy(
+    provider: &Provider,
+    args: &PolicyArgs,
+    callbacks: bool,
+) -> Result<BoxPolicy, CliError> {
     check(args)?;
     let schedule =
         if args.interval.is_some() || args.max_interval.is_some() || args.backoff.is_some() {
@@ -56,6 +63,8 @@ pub fn build_policy(provider: &Provider, args: &PolicyArgs) -> Result<BoxPolicy,
                 interval
             });
             Exponential::new(interval, factor, max).boxed()
+        } else if callbacks {
+            callbacks_policy((provider.default_policy)())
         } else {
             (provider.default_policy)()
         };

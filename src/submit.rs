@@ -8,14 +8,19 @@
 use crate::cli::{Format, PolicyArgs, SubmitArgs, Until, WaitOutput};
 use crate::connection::source_config;
 use crate::error::CliError;
+use crate::listen::{self, Listener, Mode, Plan};
 use crate::out::{Closed, Stdout, err_line};
 use crate::report::{TaskReport, Verdict, code};
 use crate::sanitize::sanitize;
 use crate::signals::Signals;
-use crate::wait::wait_tasks;
+use crate::wait::{How, prepare};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use poller_core::SourceConfig;
 use poller_core::{Provider, provider};
 use poller_providers::SubmitError;
 use poller_providers::runware::{self, RunwareTask};
+use poller_providers::webhook::{CallbackSubmission, CallbackTask};
 use serde_json::Value;
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -24,11 +29,21 @@ use std::time::{Duration, Instant};
 pub async fn run(args: SubmitArgs) -> Result<u8, CliError> {
     let provider = provider(&args.provider)?;
     check_flags(&args)?;
+    let plan = listen::plan(provider, &args.listen, Mode::Submit)?;
     let body = read_data(&args.data, std::io::stdin().lock())?;
     let (body, known) = fill_task_uuids(provider, body)?;
     let config = source_config(provider, &args.connection)?;
-    let start = Instant::now();
+    // With --listen, the body is checked for callbacks before the receiver binds.
+    let create = match plan {
+        Some(plan) => match CallbackSubmission::new(provider.name, config, body) {
+            Ok(submission) => Create::Callbacks(Box::new((submission, plan))),
+            Err(e) => return failed(provider, e, &args.output, Duration::ZERO),
+        },
+        None => Create::Plain(config, body),
+    };
     let mut signals = Signals::install();
+    let (listener, create) = start_create(provider, create).await?;
+    let start = Instant::now();
     let result = tokio::select! {
         biased;
         stop = signals.next() => {
@@ -40,25 +55,67 @@ pub async fn run(args: SubmitArgs) -> Result<u8, CliError> {
             ));
             return Ok(stop.exit_code());
         }
-        result = poller_providers::submit(provider.name, config, body) => result,
+        result = create => result,
     };
-    drop(signals);
     let elapsed = start.elapsed();
     match result {
-        Ok(ids) if args.wait => {
+        Ok((ids, tasks)) if args.wait => {
             err_line(&format!(
                 "poller: {} created {}; waiting",
                 provider.name,
                 sanitize(&ids.join(", "))
             ));
-            wait_tasks(provider, ids, &args.connection, &args.policy, &args.output).await
+            let how = How {
+                connection: &args.connection,
+                policy: &args.policy,
+                output: &args.output,
+            };
+            let wait = prepare(provider, ids, how, listener.is_some())?;
+            let listening = listener.map(|l| l.with_tasks(tasks));
+            Ok(wait.run(listening, signals).await)
         }
-        Ok(ids) => {
+        Ok((ids, _)) => {
             let _ = print_ids(provider, &ids, &args.output, elapsed);
             Ok(code::OK)
         }
         Err(e) => failed(provider, e, &args.output, elapsed),
     }
+}
+
+/// What `submit` sends: the body as given, or with its callbacks pointed at the `--listen`
+/// receiver about to be bound.
+enum Create {
+    Plain(SourceConfig, Value),
+    Callbacks(Box<(CallbackSubmission, Plan)>),
+}
+
+/// The ids created and, with `--listen`, what the receiver must expect of each.
+type Created = Result<(Vec<String>, Vec<CallbackTask>), SubmitError>;
+
+/// Binds the `--listen` receiver, if any; the create request, ready to be sent.
+async fn start_create(
+    provider: &'static Provider,
+    create: Create,
+) -> Result<(Option<Listener>, BoxFuture<'static, Created>), CliError> {
+    Ok(match create {
+        Create::Plain(config, body) => {
+            let send = async move {
+                let ids = poller_providers::submit(provider.name, config, body).await?;
+                Ok((ids, Vec::new()))
+            };
+            (None, send.boxed())
+        }
+        Create::Callbacks(armed) => {
+            let (submission, plan) = *armed;
+            let listener = listen::bind(plan).await?;
+            let receiver = listener.receiver().clone();
+            let send = async move {
+                let tasks = submission.send(&receiver).await?;
+                Ok((tasks.iter().map(|t| t.id().to_owned()).collect(), tasks))
+            };
+            (Some(listener), send.boxed())
+        }
+    })
 }
 
 /// What a failed create prints, and its exit code.
@@ -127,6 +184,7 @@ fn check_flags(args: &SubmitArgs) -> Result<(), CliError> {
         ("--until", args.output.until != Until::default()),
         ("--fail-fast", args.output.fail_fast),
         ("--keep-going", args.output.keep_going),
+        ("--listen", args.listen.listen.is_some()),
     ];
     match waiting_flags.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(CliError::Usage(format!(

@@ -179,7 +179,7 @@ fn builder() -> SourceBuilder {
         let (connection, policy) = options.args(spec);
         Ok((
             build_source(provider, &connection).map_err(config_error)?,
-            build_policy(provider, &policy).map_err(config_error)?,
+            build_policy(provider, &policy, false).map_err(config_error)?,
         ))
     })
 }

@@ -1,12 +1,13 @@
 //! `poller wait`: many tasks of one provider through one tracker, with progress, results on
-//! stdout, exit codes, signals and early stops. [`wait_tasks`] is the whole wait, for any
-//! command that waits (`wait`, `submit --wait`).
+//! stdout, exit codes, signals and early stops. [`prepare`] then [`Prepared::run`] is the
+//! whole wait, for any command that waits (`wait`, `submit --wait`).
 
 use crate::cli::{ConnectionArgs, Format, PolicyArgs, Until, WaitArgs, WaitOutput};
 use crate::connection::build_source;
 use crate::counting::{Counts, counting};
 use crate::error::CliError;
 use crate::ids;
+use crate::listen::{self, Listening, Mode};
 use crate::out::{Closed, Stdout, err_line};
 use crate::policy_args::build_policy;
 use crate::progress::{FRAME_EVERY, ProgressView, RowSpec, SCREENFUL};
@@ -14,8 +15,8 @@ use crate::report::{TaskReport, Verdict, code, describe, fetch_error_code, retry
 use crate::signals::{Signals, Stop};
 use futures::StreamExt;
 use poller_core::{
-    FetchError, Outcome, Phase, Provider, Report, SourceOptions, Status, Tracker, TrackerEvent,
-    provider,
+    FetchError, Outcome, Phase, Provider, Report, SourceId, SourceOptions, Status, Tracker,
+    TrackerEvent, provider,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -30,33 +31,93 @@ pub const STOP_AFTER_IDENTICAL: usize = 3;
 pub async fn run(args: WaitArgs) -> Result<u8, CliError> {
     let provider = provider(&args.provider)?;
     let ids = ids::collect(&args.task_ids, &args.ids_file, std::io::stdin().lock())?;
-    wait_tasks(provider, ids, &args.connection, &args.policy, &args.output).await
+    // Every mistake is found before the receiver binds and says where it listens.
+    let plan = listen::plan(provider, &args.listen, Mode::Wait)?;
+    let how = How {
+        connection: &args.connection,
+        policy: &args.policy,
+        output: &args.output,
+    };
+    let wait = prepare(provider, ids, how, plan.is_some())?;
+    // Before the receiver says where it listens: a signal from then on ends the wait.
+    let signals = Signals::install();
+    let listening = match plan {
+        Some(plan) => Some(listen::bind(plan).await?.for_ids(&wait.ids)),
+        None => None,
+    };
+    Ok(wait.run(listening, signals).await)
 }
 
-/// Waits on `ids` of `provider`: checks every option and id before anything is sent, then
-/// polls them all through one tracker, showing progress on stderr and results on stdout as
-/// `output` says, until each task met the condition, a stop rule fired, stdout closed, or a
-/// signal came. Returns the exit code documented in `--help`.
-pub async fn wait_tasks(
+/// The options of a wait, as given.
+pub struct How<'a> {
+    pub connection: &'a ConnectionArgs,
+    pub policy: &'a PolicyArgs,
+    pub output: &'a WaitOutput,
+}
+
+/// A wait checked and set up: its tasks tracked, nothing sent yet.
+pub struct Prepared<'a> {
     provider: &'static Provider,
     ids: Vec<String>,
-    connection: &ConnectionArgs,
-    policy: &PolicyArgs,
-    output: &WaitOutput,
-) -> Result<u8, CliError> {
+    tracker: Tracker,
+    source_id: SourceId,
+    counts: Arc<Counts>,
+    output: &'a WaitOutput,
+}
+
+/// Checks every option and id of a wait on `ids` of `provider` and tracks them through one
+/// tracker; nothing is sent until [`Prepared::run`]. With `callbacks` (`--listen`), the
+/// provider's schedule is the safety net of callbacks expected.
+pub fn prepare<'a>(
+    provider: &'static Provider,
+    ids: Vec<String>,
+    how: How<'a>,
+    callbacks: bool,
+) -> Result<Prepared<'a>, CliError> {
     for id in &ids {
         ids::check(id).map_err(|why| CliError::Usage(format!("task id {id:?} {why}")))?;
     }
-    let policy = build_policy(provider, policy)?;
-    let (source, counts) = counting(build_source(provider, connection)?);
+    let policy = build_policy(provider, how.policy, callbacks)?;
+    let (source, counts) = counting(build_source(provider, how.connection)?);
     let mut tracker = Tracker::new().emit_changes(true).emit_retries(true);
     let source_id = tracker.add_source_with(source, policy, SourceOptions::default());
     for id in &ids {
         tracker.track(source_id, id.clone());
     }
-    let mut wait = Wait::new(provider, ids, counts, output);
-    let code = wait.drive(&mut tracker).await;
-    Ok(code)
+    Ok(Prepared {
+        provider,
+        ids,
+        tracker,
+        source_id,
+        counts,
+        output: how.output,
+    })
+}
+
+impl Prepared<'_> {
+    /// Polls the tasks, showing progress on stderr and results on stdout as `output` says,
+    /// until each task met the condition, a stop rule fired, stdout closed, or a signal
+    /// came. With `listening` (`--listen`), every task is expected at its receiver, which
+    /// stops when the wait ends. Returns the exit code documented in `--help`.
+    pub async fn run(self, listening: Option<Listening>, signals: Signals) -> u8 {
+        let Prepared {
+            provider,
+            ids,
+            mut tracker,
+            source_id,
+            counts,
+            output,
+        } = self;
+        if let Some(listening) = &listening {
+            listening.expect_all(&tracker.handle(), source_id);
+        }
+        let mut wait = Wait::new(provider, ids, counts, output);
+        let code = wait.drive(&mut tracker, signals).await;
+        if let Some(listening) = listening {
+            listening.shutdown().await;
+        }
+        code
+    }
 }
 
 struct Task {
@@ -126,8 +187,7 @@ impl<'a> Wait<'a> {
         }
     }
 
-    async fn drive(&mut self, tracker: &mut Tracker) -> u8 {
-        let mut signals = Signals::install();
+    async fn drive(&mut self, tracker: &mut Tracker, mut signals: Signals) -> u8 {
         let mut ticker = tokio::time::interval(FRAME_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let ticks = self.view.wants_ticks();

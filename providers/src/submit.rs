@@ -527,32 +527,59 @@ pub async fn submit(
     config: SourceConfig,
     request: Value,
 ) -> Result<Vec<String>, SubmitError> {
-    let provider = crate::get(name)?;
-    let config = checked(provider, config)?;
-    match provider.name {
-        narada::NAME => {
-            let request = narada::NaradaRequest::from_json(request)?;
-            let client = narada::Narada::from_config(config)?;
-            Ok(vec![client.submit(&request).await?])
-        }
-        runware::NAME => {
-            let tasks = runware::RunwareTask::many_from_json(request)?;
-            runware::Runware::from_config(config)?.submit(&tasks).await
-        }
-        dari::NAME => {
-            let request = dari::DariRequest::from_json(request)?;
-            let client = dari::Dari::from_config(config)?;
-            Ok(vec![client.submit(&request).await?])
-        }
-        vessl::NAME => {
-            let request = vessl::VesslRequest::from_json(request)?;
-            let client = vessl::Vessl::from_config(config)?;
-            Ok(vec![client.submit(&request).await?])
-        }
-        other => Err(SubmitError::Config(ConfigError::Other(format!(
-            "provider `{other}` cannot create tasks"
-        )))),
+    let (provider, config) = checked_by_name(name, config)?;
+    let request = Request::from_json(provider, request)?;
+    request.send(config).await
+}
+
+/// A create request of one of this crate's providers, checked, not sent yet.
+pub(crate) enum Request {
+    Narada(narada::NaradaRequest),
+    Runware(Vec<runware::RunwareTask>),
+    Dari(dari::DariRequest),
+    Vessl(vessl::VesslRequest),
+}
+
+impl Request {
+    /// Reads `request` as `provider` documents its create body.
+    pub(crate) fn from_json(
+        provider: &poller_core::Provider,
+        request: Value,
+    ) -> Result<Self, SubmitError> {
+        Ok(match provider.name {
+            narada::NAME => Request::Narada(narada::NaradaRequest::from_json(request)?),
+            runware::NAME => Request::Runware(runware::RunwareTask::many_from_json(request)?),
+            dari::NAME => Request::Dari(dari::DariRequest::from_json(request)?),
+            vessl::NAME => Request::Vessl(vessl::VesslRequest::from_json(request)?),
+            other => {
+                return Err(SubmitError::Config(ConfigError::Other(format!(
+                    "provider `{other}` cannot create tasks"
+                ))));
+            }
+        })
     }
+
+    /// Sends it with the client `config` makes; the new ids.
+    pub(crate) async fn send(
+        &self,
+        config: crate::common::Parts,
+    ) -> Result<Vec<String>, SubmitError> {
+        match self {
+            Request::Narada(r) => Ok(vec![narada::Narada::from_config(config)?.submit(r).await?]),
+            Request::Runware(tasks) => runware::Runware::from_config(config)?.submit(tasks).await,
+            Request::Dari(r) => Ok(vec![dari::Dari::from_config(config)?.submit(r).await?]),
+            Request::Vessl(r) => Ok(vec![vessl::Vessl::from_config(config)?.submit(r).await?]),
+        }
+    }
+}
+
+/// The provider named `name` and `config` checked for it.
+pub(crate) fn checked_by_name(
+    name: &str,
+    config: SourceConfig,
+) -> Result<(&'static poller_core::Provider, crate::common::Parts), SubmitError> {
+    let provider = crate::get(name)?;
+    Ok((provider, checked(provider, config)?))
 }
 
 /// The checks of [`Provider::build_source`](poller_core::Provider::build_source), without

@@ -3,6 +3,7 @@
 
 mod contract;
 mod helpers;
+mod listen;
 mod pty;
 mod shell;
 mod submit;

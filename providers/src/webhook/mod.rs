@@ -40,7 +40,12 @@
 //! Callbacks relax the schedule to a slow safety net ([`callbacks_policy`]: the provider's
 //! schedule stretched [`CALLBACK_STRETCH`] times, same deadline), so a lost callback costs
 //! detection time, never the result. The clients' `submit_and_wait_with_callbacks` (Narada,
-//! Runware) set the callback fields, register the tasks and wait.
+//! Runware) set the callback fields, register the tasks and wait. To drive a
+//! [`Tracker`](poller_core::Tracker) of your own (as `poller submit --wait --listen` does),
+//! create by provider name with [`CallbackSubmission`] and register each [`CallbackTask`]
+//! with [`Receiver::expect_task`]; for tasks created elsewhere, build the receiver with the
+//! secrets they were created with ([`Receiver::runware_token`], [`Receiver::dari_secret`],
+//! [`CallbackTask::narada`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -62,9 +67,11 @@
 mod receiver;
 mod routes;
 mod serve;
+mod submit;
 mod verify;
 mod wait;
 
 pub use receiver::{Receiver, Vendor};
 pub use serve::RunningReceiver;
+pub use submit::{CallbackSubmission, CallbackTask};
 pub use wait::{CALLBACK_STRETCH, callbacks_policy};

@@ -49,6 +49,20 @@ impl Vendor {
     fn name(self) -> &'static str {
         &self.route()[1..]
     }
+
+    /// The vendor whose callbacks the registry's provider `name` receives; `None` for a
+    /// provider without callbacks (`vessl`) or one this crate does not know.
+    ///
+    /// ```
+    /// use poller_providers::webhook::Vendor;
+    /// assert_eq!(Vendor::for_provider("narada"), Some(Vendor::Narada));
+    /// assert_eq!(Vendor::for_provider("vessl"), None);
+    /// ```
+    pub fn for_provider(name: &str) -> Option<Vendor> {
+        [Vendor::Narada, Vendor::Runware, Vendor::Dari]
+            .into_iter()
+            .find(|v| v.name() == name)
+    }
 }
 
 impl fmt::Display for Vendor {
@@ -181,6 +195,21 @@ impl Receiver {
             .clone()
     }
 
+    /// Uses `token` as the Runware token instead of a fresh random one: for tasks created
+    /// elsewhere whose `webhookURL` already carries it (`…/runware?token={token}`). Treat it
+    /// as a secret: it is the callbacks' only credential.
+    ///
+    /// ```
+    /// use poller_providers::webhook::{Receiver, Vendor};
+    /// let r = Receiver::new().public_url("http://127.0.0.1:9000").runware_token("tok-123");
+    /// assert_eq!(r.callback_url(Vendor::Runware).unwrap(), "http://127.0.0.1:9000/runware?token=tok-123");
+    /// assert!(!format!("{r:?}").contains("tok-123"));
+    /// ```
+    pub fn runware_token(mut self, token: impl Into<ApiKey>) -> Self {
+        self.runware_token = token.into();
+        self
+    }
+
     /// Dari's webhook secret, as shown on its portal: enables the `/dari` route.
     ///
     /// ```
@@ -222,6 +251,22 @@ impl Receiver {
                 vendor.route(),
                 self.runware_token.expose()
             ),
+            _ => format!("{base}{}", vendor.route()),
+        })
+    }
+
+    /// [`callback_url`](Receiver::callback_url) fit to show: Runware's token replaced by `…`.
+    ///
+    /// ```
+    /// use poller_providers::webhook::{Receiver, Vendor};
+    /// let r = Receiver::new().public_url("http://127.0.0.1:9000").runware_token("tok-123");
+    /// assert_eq!(r.shown_callback_url(Vendor::Runware).unwrap(), "http://127.0.0.1:9000/runware?token=…");
+    /// assert_eq!(r.shown_callback_url(Vendor::Dari).unwrap(), "http://127.0.0.1:9000/dari");
+    /// ```
+    pub fn shown_callback_url(&self, vendor: Vendor) -> Option<String> {
+        let base = self.public_url_now()?;
+        Some(match vendor {
+            Vendor::Runware => format!("{base}{}?token=…", vendor.route()),
             _ => format!("{base}{}", vendor.route()),
         })
     }

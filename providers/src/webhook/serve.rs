@@ -1,7 +1,7 @@
 //! Running a [`Receiver`] on a listener of its own.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -33,7 +33,9 @@ pub struct RunningReceiver {
 impl Receiver {
     /// Binds `addr` (port 0 for any free port) and serves [`router`](Receiver::router) on it
     /// in a spawned task. Without a [`public_url`](Receiver::public_url), the public URL
-    /// becomes `http://{local address}`.
+    /// becomes `http://{local address}`, an unspecified IP (`0.0.0.0`, `[::]`) replaced by
+    /// the loopback address of its family (`127.0.0.1`, `[::1]`): the address this machine
+    /// reaches it at.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -49,7 +51,7 @@ impl Receiver {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         if self.callback_url(super::Vendor::Narada).is_none() {
-            self.set_public_url(format!("http://{addr}"));
+            self.set_public_url(format!("http://{}", reachable(addr)));
         }
         let (stop, stopped) = oneshot::channel::<()>();
         let app = self.router();
@@ -68,6 +70,17 @@ impl Receiver {
             task,
         })
     }
+}
+
+/// `addr` with an unspecified IP replaced by the loopback address of its family.
+fn reachable(mut addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    addr
 }
 
 impl RunningReceiver {
@@ -119,5 +132,31 @@ impl RunningReceiver {
 impl Drop for RunningReceiver {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unspecified_address_is_reached_through_loopback() {
+        let running = Receiver::new()
+            .bind("0.0.0.0:0".parse().unwrap())
+            .await
+            .unwrap();
+        let port = running.local_addr().port();
+        assert_eq!(
+            running.receiver().callback_url(super::super::Vendor::Dari),
+            Some(format!("http://127.0.0.1:{port}/dari"))
+        );
+        assert_eq!(
+            reachable("[::]:80".parse().unwrap()),
+            "[::1]:80".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            reachable("10.1.2.3:80".parse().unwrap()),
+            "10.1.2.3:80".parse::<SocketAddr>().unwrap()
+        );
     }
 }

@@ -2,11 +2,11 @@
 //! submit with a callback URL and wait through one [`Tracker`].
 
 use futures::StreamExt;
-use poller_core::{ApiKey, BoxPolicy, PollPolicyExt, Report, StatusSource, Tracker, TrackerEvent};
+use poller_core::{BoxPolicy, PollPolicyExt, Report, StatusSource, Tracker, TrackerEvent};
 use serde_json::Value;
 
 use super::receiver::{Receiver, Vendor};
-use super::verify;
+use super::submit::CallbackTask;
 use crate::SubmitError;
 use crate::narada::{Narada, NaradaRequest};
 use crate::runware::{Runware, RunwareTask};
@@ -40,7 +40,7 @@ async fn wait_expected<O, S>(
     vendor: Vendor,
     source: S,
     policy: BoxPolicy,
-    tasks: Vec<(String, Option<ApiKey>)>,
+    tasks: Vec<CallbackTask>,
 ) -> Vec<Report<O>>
 where
     O: Clone + Send + Sync + 'static,
@@ -49,12 +49,9 @@ where
     let mut tracker = Tracker::new();
     let sid = tracker.add_source(source, callbacks_policy(policy));
     let handle = tracker.handle();
-    for (id, secret) in &tasks {
-        match secret {
-            Some(secret) => receiver.expect_narada(id.clone(), secret.clone(), &handle, sid),
-            None => receiver.expect(vendor, id.clone(), &handle, sid),
-        }
-        tracker.track(sid, id.clone());
+    for task in &tasks {
+        receiver.expect_task(task, &handle, sid);
+        tracker.track(sid, task.id().to_owned());
     }
     drop(handle);
     let mut reports: Vec<Option<Report<O>>> = tasks.iter().map(|_| None).collect();
@@ -66,7 +63,7 @@ where
         };
         if let TrackerEvent::Finished { report, .. } = event {
             receiver.forget(vendor, &report.task_id);
-            if let Some(i) = tasks.iter().position(|(id, _)| *id == report.task_id)
+            if let Some(i) = tasks.iter().position(|t| t.id() == report.task_id)
                 && reports[i].is_none()
             {
                 reports[i] = Some(report);
@@ -74,19 +71,10 @@ where
             }
         }
     }
-    for (id, _) in &tasks {
-        receiver.forget(vendor, id);
+    for task in &tasks {
+        receiver.forget(vendor, task.id());
     }
     reports.into_iter().flatten().collect()
-}
-
-fn callback_url(receiver: &Receiver, vendor: Vendor, field: &str) -> Result<String, SubmitError> {
-    receiver
-        .callback_url(vendor)
-        .ok_or_else(|| SubmitError::Invalid {
-            field: field.to_owned(),
-            reason: "the webhook receiver has no public URL".to_owned(),
-        })
 }
 
 impl Narada {
@@ -114,13 +102,9 @@ impl Narada {
         request: &NaradaRequest,
         receiver: &Receiver,
     ) -> Result<Report<Value>, SubmitError> {
-        let secret = verify::random_secret();
-        let request = request
-            .clone()
-            .callback_url(callback_url(receiver, Vendor::Narada, "callbackUrl")?)
-            .callback_secret(secret.expose());
+        let (request, secret) = receiver.narada_callbacks(request.clone())?;
         let id = self.submit(&request).await?;
-        let tasks = vec![(id, Some(secret))];
+        let tasks = vec![CallbackTask::narada(id, secret)];
         let policy = self.current_policy().clone();
         let mut reports =
             wait_expected(receiver, Vendor::Narada, self.source()?, policy, tasks).await;
@@ -148,13 +132,15 @@ impl Runware {
         tasks: &[RunwareTask],
         receiver: &Receiver,
     ) -> Result<Vec<Report<Vec<Value>>>, SubmitError> {
-        let url = callback_url(receiver, Vendor::Runware, "webhookURL")?;
-        let tasks: Vec<RunwareTask> = tasks
+        let tasks = tasks
             .iter()
-            .map(|t| t.clone().webhook_url(url.clone()))
-            .collect();
+            .map(|t| receiver.runware_callbacks(t.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
         let ids = self.submit(&tasks).await?;
-        let expected = ids.into_iter().map(|id| (id, None)).collect();
+        let expected = ids
+            .into_iter()
+            .map(|id| CallbackTask::new(Vendor::Runware, id))
+            .collect();
         let policy = self.current_policy().clone();
         Ok(wait_expected(receiver, Vendor::Runware, self.source()?, policy, expected).await)
     }
