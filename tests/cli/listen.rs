@@ -283,6 +283,59 @@ async fn runware_submit_listen_gives_every_task_a_webhook_url_with_a_hidden_toke
     assert_no_secret(&run, &[token]);
 }
 
+/// Runware's first poll (1 s) plus its first later delay (0.5 s) stretched 10 times.
+const RUNWARE_SAFETY_NET_MS: u64 = 6_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runware_submit_wait_listen_ends_each_task_on_the_simulators_own_callback() {
+    let sim = sim().await;
+    // Both end after the first poll (at 1 s), long before the safety net's second (at 6 s).
+    sim.set_created_default(CreatedScript::runware(vec![Script::runware_success_after(
+        ms(1_500),
+        0.01,
+    )]));
+    let run = poller(
+        &[
+            "submit",
+            "runware",
+            "--data",
+            r#"[{"taskType": "imageInference", "positivePrompt": "a"},
+                {"taskType": "imageInference", "positivePrompt": "b"}]"#,
+            "--base-url",
+            &sim.runware_base_url(),
+            "--wait",
+            "--listen",
+            "127.0.0.1:0",
+            "--json",
+            "-q",
+        ],
+        &[("RUNWARE_API_KEY", RUNWARE_KEY)],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    let mut images = Vec::new();
+    for line in &lines {
+        assert_eq!(line["outcome"], "succeeded", "{}", run.stdout);
+        // The immediate first poll, then the one the simulator's callback brought.
+        assert_eq!(line["attempts"], 2, "{}", run.stdout);
+        assert!(line["elapsed_ms"].as_u64().unwrap() < RUNWARE_SAFETY_NET_MS);
+        // Each task's own result.
+        assert_eq!(line["output"][0]["taskUUID"], line["task_id"]);
+        images.push(line["output"][0]["imageURL"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(images[0], images[1]);
+    let body = create_body(&sim, Api::Runware);
+    let token = body[0]["webhookURL"]
+        .as_str()
+        .unwrap()
+        .split("token=")
+        .nth(1)
+        .unwrap();
+    assert_no_secret(&run, &[token]);
+}
+
 /// `poller wait PROVIDER ID --base-url BASE --listen 127.0.0.1:0 --json`, started, and where
 /// it listens.
 fn wait_listening(
