@@ -32,7 +32,7 @@
 //! `video_recording_url`, `log_url`, `created_at` and `updated_at` are kept in
 //! [`Status::details`](poller_core::Status::details) when not null. Errors of the API itself come as `{"detail": "..."}`
 //! with HTTP 401 (bad key) or 403 (another organization's endpoint): permanent
-//! [`FetchError::Http`] errors whose excerpt shows the detail.
+//! [`FetchError::Http`](poller_core::FetchError::Http) errors whose excerpt shows the detail.
 //!
 //! The newer revision of the API serves the same body at `/jobs/{org_id}/{endpoint_name}/status`;
 //! [`Dari::jobs_source`] polls that path ([`DariJobsStatus`]). The registry entry takes the
