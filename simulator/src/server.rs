@@ -614,7 +614,7 @@ impl Simulator {
     }
 
     /// How callbacks are delivered from now on: delay, loss, duplicates, spread, wrong
-    /// secrets or signatures (see [`CallbackOptions`]).
+    /// secrets or signatures (see [`CallbackOptions`](crate::CallbackOptions)).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
