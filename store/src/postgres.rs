@@ -104,29 +104,31 @@ impl Backend for Postgres {
     }
 
     async fn save(&self, worker: &str, saves: &[Save]) -> Result<Vec<i64>> {
-        let mut lost = Vec::new();
-        let mut tx = self.pool.begin().await.map_err(query("saving progress"))?;
-        for s in saves {
-            let n = sqlx::query(
-                "UPDATE tasks SET state = $1, attempts = $2, next_poll_ms = $3
-                 WHERE id = $4 AND lease_owner = $5 AND lease_epoch = $6 AND NOT done",
-            )
-            .bind(&s.state)
-            .bind(s.attempts)
-            .bind(s.next_poll_ms)
-            .bind(s.id)
-            .bind(worker)
-            .bind(s.epoch)
-            .execute(&mut *tx)
-            .await
-            .map_err(query("saving progress"))?
-            .rows_affected();
-            if n == 0 {
-                lost.push(s.id);
-            }
-        }
-        tx.commit().await.map_err(query("saving progress"))?;
-        Ok(lost)
+        // One statement for the whole batch: a round trip per row made a flush of 10,000
+        // tasks take seconds, during which the worker's other writes waited.
+        let ids: Vec<i64> = saves.iter().map(|s| s.id).collect();
+        let epochs: Vec<i64> = saves.iter().map(|s| s.epoch).collect();
+        let states: Vec<&str> = saves.iter().map(|s| s.state.as_str()).collect();
+        let attempts: Vec<i64> = saves.iter().map(|s| s.attempts).collect();
+        let next: Vec<i64> = saves.iter().map(|s| s.next_poll_ms).collect();
+        let saved: Vec<i64> = sqlx::query_scalar(
+            "UPDATE tasks t SET state = u.state, attempts = u.attempts, next_poll_ms = u.next_poll_ms
+             FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[])
+                  AS u(id, epoch, state, attempts, next_poll_ms)
+             WHERE t.id = u.id AND t.lease_owner = $6 AND t.lease_epoch = u.epoch AND NOT t.done
+             RETURNING t.id",
+        )
+        .bind(&ids)
+        .bind(&epochs)
+        .bind(&states)
+        .bind(&attempts)
+        .bind(&next)
+        .bind(worker)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query("saving progress"))?;
+        let saved: std::collections::HashSet<i64> = saved.into_iter().collect();
+        Ok(ids.into_iter().filter(|id| !saved.contains(id)).collect())
     }
 
     async fn renew(&self, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Vec<(i64, i64)>> {
