@@ -34,6 +34,9 @@ pub(crate) struct TaskCore<O> {
     salt: u64,
     /// Time the task had already been tracked before `start` (a resumed task).
     before: Duration,
+    /// When a resumed task's next fetch was due (counted like `elapsed`), used once, for the
+    /// first fetch after the resume instead of the policy's delay.
+    resume_at: Option<Duration>,
 }
 
 impl<O> TaskCore<O> {
@@ -51,6 +54,7 @@ impl<O> TaskCore<O> {
             fetched_at: None,
             salt: h.finish(),
             before: Duration::ZERO,
+            resume_at: None,
         }
     }
 
@@ -94,6 +98,8 @@ impl<O> TaskCore<O> {
             None => Duration::ZERO,
         };
         let remaining = self.time_left(policy, now);
+        // A resumed task keeps the schedule it had where it was polled before.
+        let resume_at = self.resume_at.take();
         if remaining.is_some_and(|r| r.is_zero()) {
             return Err(self.give_up(StopReason::Deadline));
         }
@@ -110,12 +116,33 @@ impl<O> TaskCore<O> {
             }
             Decision::Stop(reason) => Err(self.give_up(reason)),
             Decision::PollAfter(d) => {
-                let mut d = d.max(error_delay);
-                if self.attempt > 0 {
-                    d = d.max(min_gap);
-                }
+                let d = match resume_at {
+                    Some(at) => at.saturating_sub(elapsed),
+                    None => d.max(error_delay),
+                };
+                let d = d.max(self.gap_left(min_gap, elapsed));
                 Ok(remaining.map_or(d, |r| d.min(r)))
             }
+        }
+    }
+
+    /// How long the minimum gap after the last answer still lasts at `elapsed`: all of it
+    /// right after an answer, less for a resumed task answered a while ago, nothing before
+    /// the first fetch. A resumed task whose last answer's time is unknown waits all of it.
+    fn gap_left(&self, min_gap: Duration, elapsed: Duration) -> Duration {
+        match self.fetched_at {
+            Some(at) => at.saturating_add(min_gap).saturating_sub(elapsed),
+            None if self.attempt > 0 => min_gap,
+            None => Duration::ZERO,
+        }
+    }
+
+    /// The instant the task's clock read `elapsed` (earlier than `start` for a time before a
+    /// resume).
+    fn instant_at(&self, elapsed: Duration) -> Option<Instant> {
+        match elapsed.checked_sub(self.before) {
+            Some(after) => self.start.checked_add(after),
+            None => self.start.checked_sub(self.before - elapsed),
         }
     }
 
@@ -133,7 +160,7 @@ impl<O> TaskCore<O> {
     pub(crate) fn next_fetch_allowed(&self, min_gap: Duration) -> Option<Instant> {
         let wait = min_gap.max(self.retry_after().unwrap_or_default());
         self.fetched_at
-            .and_then(|at| self.start.checked_add(at)?.checked_add(wait))
+            .and_then(|at| self.instant_at(at)?.checked_add(wait))
     }
 
     /// The time left before the policy's deadline, if it has one.
@@ -217,17 +244,23 @@ impl<O: Clone> TaskCore<O> {
         core.consecutive_errors = state.consecutive_errors;
         core.running_at = state.running_at;
         core.last = state.last.map(Box::new);
+        core.fetched_at = state.fetched_at;
+        core.resume_at = state.next_poll_at;
         core
     }
 
-    /// What is known about the task at `now`, as a serializable value.
-    pub(crate) fn snapshot(&self, now: Instant) -> crate::TaskState<O> {
+    /// What is known about the task at `now`, its next fetch due `next_in` from then, as a
+    /// serializable value.
+    pub(crate) fn snapshot(&self, now: Instant, next_in: Duration) -> crate::TaskState<O> {
+        let elapsed = self.elapsed(now);
         crate::TaskState {
             task_id: self.task_id.clone(),
             attempts: self.attempt,
             consecutive_errors: self.consecutive_errors,
-            elapsed: self.elapsed(now),
+            elapsed,
             running_at: self.running_at,
+            fetched_at: self.fetched_at,
+            next_poll_at: Some(elapsed.saturating_add(next_in)),
             last: self.last.as_deref().cloned(),
         }
     }

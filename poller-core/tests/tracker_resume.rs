@@ -208,3 +208,125 @@ async fn a_new_rate_limit_applies_to_the_next_requests() {
     // One request a second: at 0, 1, 2, 3 and 4 s.
     assert_eq!(src.fetch_count(), 5);
 }
+
+/// The instants (from `start`) of the first `n` polls of a tracker with one resumed task.
+async fn first_polls(tracker: &mut Tracker<()>, start: Instant, n: usize) -> Vec<Duration> {
+    let mut at = Vec::new();
+    while at.len() < n {
+        match tracker.next().await {
+            Some(TrackerEvent::Polled { .. }) => at.push(Instant::now() - start),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    at
+}
+
+fn resumed_tracker(
+    min_gap: Duration,
+    state: TaskState<()>,
+) -> (Tracker<()>, Arc<ScriptedSource<()>>) {
+    let src = Arc::new(ScriptedSource::new("s").then_status(running()));
+    let mut tracker = Tracker::new().emit_polled(true).min_gap(min_gap);
+    let id = tracker.add_source_with(
+        src.clone(),
+        poller_core::BoxPolicy::new(Fixed::secs(10)),
+        Default::default(),
+    );
+    tracker.track_resumed(id, state);
+    (tracker, src)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_task_is_first_polled_at_its_saved_next_poll_time() {
+    // Answered at 10 s, next poll due at 14 s; resumed at 11 s: 3 s left, not a fresh 10 s.
+    let state = TaskState::new("t")
+        .with_attempts(1)
+        .with_elapsed(secs(11))
+        .with_fetched_at(secs(10))
+        .with_next_poll_at(secs(14))
+        .with_last(running());
+    let (mut tracker, src) = resumed_tracker(Duration::from_millis(100), state);
+    let start = Instant::now();
+    assert_eq!(
+        first_polls(&mut tracker, start, 2).await,
+        vec![secs(3), secs(13)],
+        "the saved time, then the policy's interval"
+    );
+    assert_eq!(src.fetch_count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_task_past_its_next_poll_is_polled_at_once_but_keeps_the_min_gap() {
+    // Due long ago, answered long ago: at once.
+    let state = TaskState::new("t")
+        .with_attempts(1)
+        .with_elapsed(secs(60))
+        .with_fetched_at(secs(10))
+        .with_next_poll_at(secs(20))
+        .with_last(running());
+    let (mut tracker, _) = resumed_tracker(secs(2), state);
+    let start = Instant::now();
+    assert_eq!(first_polls(&mut tracker, start, 1).await, vec![secs(0)]);
+
+    // Due already, but answered 500 ms ago with a 2 s minimum gap: 1.5 s from the resume.
+    let state = TaskState::new("t")
+        .with_attempts(1)
+        .with_elapsed(Duration::from_millis(10_500))
+        .with_fetched_at(secs(10))
+        .with_next_poll_at(Duration::from_millis(10_200))
+        .with_last(running());
+    let (mut tracker, _) = resumed_tracker(secs(2), state);
+    let start = Instant::now();
+    assert_eq!(
+        first_polls(&mut tracker, start, 1).await,
+        vec![Duration::from_millis(1500)]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_state_without_a_next_poll_time_waits_its_policy_from_the_resume() {
+    let state = TaskState::new("t")
+        .with_attempts(1)
+        .with_elapsed(secs(60))
+        .with_last(running());
+    let (mut tracker, _) = resumed_tracker(secs(2), state);
+    let start = Instant::now();
+    assert_eq!(first_polls(&mut tracker, start, 1).await, vec![secs(10)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn polled_states_carry_the_next_poll_and_answer_times() {
+    let (mut tracker, _) = resumed_tracker(Duration::from_millis(100), TaskState::new("t"));
+    let Some(TrackerEvent::Polled { state, next_in, .. }) = tracker.next().await else {
+        panic!("expected a poll");
+    };
+    assert_eq!(next_in, secs(10));
+    assert_eq!(state.fetched_at, Some(state.elapsed));
+    assert_eq!(state.next_poll_at, Some(state.elapsed + secs(10)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn poll_now_after_a_resume_keeps_the_min_gap_from_the_last_answer() {
+    // Resumed 100 s into the wait, polled at once, then asked to poll now 1 s later: the
+    // 3 s gap after that answer is what delays it, not the 100 s before the resume.
+    let state = TaskState::new("t")
+        .with_attempts(1)
+        .with_elapsed(secs(100))
+        .with_next_poll_at(secs(100))
+        .with_fetched_at(secs(90))
+        .with_last(running());
+    let src = Arc::new(ScriptedSource::new("s").then_status(running()));
+    let mut tracker = Tracker::new().emit_polled(true).min_gap(secs(3));
+    let id = tracker.add_source_with(
+        src.clone(),
+        poller_core::BoxPolicy::new(Fixed::secs(60)),
+        Default::default(),
+    );
+    tracker.track_resumed(id, state);
+    let start = Instant::now();
+    assert_eq!(first_polls(&mut tracker, start, 1).await, vec![secs(0)]);
+    tokio::time::sleep(secs(1)).await;
+    assert!(tracker.poll_now(id, "t"));
+    assert_eq!(first_polls(&mut tracker, start, 1).await, vec![secs(3)]);
+}

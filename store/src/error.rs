@@ -52,6 +52,10 @@ pub enum StoreError {
         /// Why.
         message: String,
     },
+    /// A worker's store-writing task ended while the worker ran (it panicked; see the log).
+    /// The worker stops; what it had not written is redone by the next holder.
+    #[error("the worker's store-writing task ended unexpectedly")]
+    WriterEnded,
 }
 
 /// The store's result type.

@@ -54,6 +54,7 @@ mod spec;
 mod sqlite;
 mod store;
 mod worker;
+mod writer;
 
 pub use error::{Result, StoreError};
 pub use records::{PendingTask, StoredOutcome};

@@ -1,5 +1,6 @@
-use crate::backend::{Claimed, Finish, Finished, Sample, Save};
+use crate::backend::Claimed;
 use crate::store::{ms, now_ms};
+use crate::writer::{self, Done, FromWriter, ToWriter, Unreadable, Writer};
 use crate::{OutcomeSink, Result, SourceSpec, Store, StoreError, StoredOutcome, learned};
 use futures::StreamExt;
 use poller_core::{
@@ -7,7 +8,7 @@ use poller_core::{
     TaskState, Tracker, TrackerEvent,
 };
 use serde_json::{Value, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -212,7 +213,6 @@ pub struct RunSummary {
 
 struct Held {
     id: i64,
-    epoch: i64,
     running_at: Option<Duration>,
     /// When this worker's tracker polls the task next (wall clock, ms), once it has polled
     /// it; `None` before its first answer here.
@@ -224,15 +224,22 @@ struct Held {
 /// the application sees it and delivers it at least once.
 ///
 /// # What is written when
+/// The loop that drives the tracker never waits for the database: a task of its own (the
+/// writer) makes every write (progress, outcomes, heartbeats, renewals, claims), fed through
+/// a bounded channel, so polls, timers and events go on while a write is under way.
+///
 /// - **Every poll** yields the task's state (attempts, elapsed, last status) and next poll
 ///   time; these are written **every `flush_every`** (5 s by default) in one transaction, the
 ///   latest per task. A crash loses at most that much progress: the task then resumes from an
 ///   older state, with a few attempts uncounted and a few polls made again, which the remote
 ///   API does not mind. The deadline is not affected: it counts from the first time the
-///   task was tracked, which is written once, when the task is added.
+///   task was tracked, which is written once, when the task is added. A claimed task is
+///   first polled at its stored next-poll time (at once if that has passed).
 /// - **An outcome** is written (the task marked done and one outcome row, fenced; outcomes
-///   that come together share one transaction) before it is handed to the [`OutcomeSink`]; it is acknowledged when the
-///   sink accepts it, and delivered again otherwise (by this worker, or, once its delivery
+///   that come together share one transaction) as soon as the writer gets it, and only
+///   then is it handed to the [`OutcomeSink`]; a failed write is logged and retried with the
+///   next batch or tick, the outcome held meanwhile. It is acknowledged when the sink
+///   accepts it, and delivered again otherwise (by this worker, or, once its delivery
 ///   lease of one `lease` has passed, by any worker).
 /// - **Leases** are renewed every `lease / 3`. A worker whose renewal or write finds the task
 ///   taken over stops polling it at once.
@@ -263,11 +270,11 @@ struct Held {
 /// # Ok(()) }
 /// ```
 pub struct Worker {
-    store: Store,
-    name: String,
+    pub(crate) store: Store,
+    pub(crate) name: String,
     builder: SourceBuilder,
-    render: Renderer,
-    options: WorkerOptions,
+    pub(crate) render: Renderer,
+    pub(crate) options: WorkerOptions,
     adaptive: Option<AdaptiveStore>,
 }
 
@@ -445,7 +452,9 @@ impl Worker {
     }
 }
 
-/// The state of one run.
+/// The state of one run: the poll loop's side. Every store write happens in the
+/// [`Writer`](crate::writer::Writer) task, fed through a bounded channel; this loop never
+/// awaits the database, so the tracker's events and timers never wait for a write.
 struct Run {
     worker: Worker,
     tracker: Tracker<Value>,
@@ -453,12 +462,9 @@ struct Run {
     by_id: HashMap<i64, (SourceId, String)>,
     sources: HashMap<String, SourceId>,
     names: HashMap<SourceId, String>,
-    /// The latest progress of each held task since the last flush, serialized at the flush.
-    saves: HashMap<i64, (i64, TaskState<Value>, i64)>,
-    finishes: VecDeque<(SourceId, Report)>,
-    samples: Vec<Sample>,
+    /// What the writer has not taken yet (merged while its channel is full).
+    outbox: ToWriter,
     live: i64,
-    last_flush: tokio::time::Instant,
     summary: RunSummary,
 }
 
@@ -474,11 +480,8 @@ impl Run {
             by_id: HashMap::new(),
             sources: HashMap::new(),
             names: HashMap::new(),
-            saves: HashMap::new(),
-            finishes: VecDeque::new(),
-            samples: Vec::new(),
+            outbox: ToWriter::default(),
             live: 1,
-            last_flush: tokio::time::Instant::now(),
             summary: RunSummary::default(),
         }
     }
@@ -520,10 +523,11 @@ impl Run {
             sink,
             deliver_rx,
         ));
-        let mut ticker = tokio::time::interval(opts.tick);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let renew_every = (opts.lease / 3).max(opts.tick);
-        let mut last_renew = tokio::time::Instant::now();
+        let (to_writer, writer_rx) = writer::channel();
+        let (from_writer_tx, mut from_writer) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(
+            Writer::new(&self.worker, deliver_tx, from_writer_tx, self.live).run(writer_rx),
+        );
         tokio::pin!(shutdown);
         // Why the loop ended: `true` when the store is idle (every outcome acknowledged).
         let mut idle = false;
@@ -531,6 +535,29 @@ impl Run {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break Ok(()),
+                permit = to_writer.reserve(), if !self.outbox.is_empty() => match permit {
+                    Ok(permit) => permit.send(std::mem::take(&mut self.outbox)),
+                    Err(_) => break Err(StoreError::WriterEnded),
+                },
+                msg = from_writer.recv() => match msg {
+                    Some(FromWriter::Claimed(claimed)) => {
+                        if let Err(e) = self.resume_all(claimed) {
+                            break Err(e);
+                        }
+                    }
+                    Some(FromWriter::Lost(ids)) => {
+                        for id in ids {
+                            self.drop_task(id);
+                        }
+                    }
+                    Some(FromWriter::Live(live)) => self.set_live(live),
+                    Some(FromWriter::GiveBack(n)) => self.give_back(n),
+                    Some(FromWriter::Idle) => {
+                        idle = true;
+                        break Ok(());
+                    }
+                    None => break Err(StoreError::WriterEnded),
+                },
                 event = self.tracker.next() => {
                     // Take every event already there, so that outcomes finished together are
                     // written in one transaction.
@@ -538,7 +565,7 @@ impl Run {
                     for _ in 0..4096 {
                         match next {
                             Some(TrackerEvent::Polled { source, state, next_in }) => self.polled(source, state, next_in),
-                            Some(TrackerEvent::Finished { source, report }) => self.finishes.push_back((source, report)),
+                            Some(TrackerEvent::Finished { source, report }) => self.finished(source, report),
                             _ => {}
                         }
                         match futures::FutureExt::now_or_never(self.tracker.next()) {
@@ -546,26 +573,19 @@ impl Run {
                             None => break,
                         }
                     }
-                    self.write_finishes(&deliver_tx).await;
-                }
-                _ = ticker.tick() => {
-                    match self.tick(&deliver_tx, &mut last_renew, renew_every).await {
-                        Ok(true) => {
-                            idle = true;
-                            break Ok(());
-                        }
-                        Ok(false) => {}
-                        Err(e @ StoreError::Source { .. }) => break Err(e),
-                        Err(e) => tracing::warn!(worker = %name, error = %e, "store unavailable; retrying next tick"),
-                    }
                 }
             }
         };
-        // Last progress, best effort: what is not written is redone by the next holder.
-        if let Err(e) = self.flush().await {
-            tracing::warn!(worker = %name, error = %e, "could not write the last progress");
+        // The last progress goes to the writer, which writes it before it ends (best effort:
+        // what is not written is redone by the next holder).
+        if !self.outbox.is_empty() {
+            let _ = to_writer.send(std::mem::take(&mut self.outbox)).await;
         }
-        drop(deliver_tx);
+        drop(to_writer);
+        match writer.await {
+            Ok(written) => self.add_written(&written),
+            Err(e) => tracing::warn!(worker = %name, error = %e, "writer task failed"),
+        }
         if !idle {
             // Outcomes not delivered yet are in the store: once their delivery lease passes
             // (at once, after `release`), any worker delivers them. A sink that keeps failing
@@ -581,6 +601,16 @@ impl Run {
         result
     }
 
+    /// Adds the writer's counts to the loop's.
+    fn add_written(&mut self, w: &RunSummary) {
+        let s = &mut self.summary;
+        s.claimed += w.claimed;
+        s.outcomes += w.outcomes;
+        s.lost += w.lost;
+        s.progress_rows += w.progress_rows;
+        s.write_transactions += w.write_transactions;
+    }
+
     fn polled(&mut self, source: SourceId, state: TaskState<Value>, next_in: Duration) {
         self.summary.polls += 1;
         let Some(held) = self.held.get_mut(&(source, state.task_id.clone())) else {
@@ -589,178 +619,58 @@ impl Run {
         held.running_at = state.running_at;
         let next_poll_ms = now_ms().saturating_add(ms(next_in));
         held.next_poll_ms = Some(next_poll_ms);
-        self.saves
-            .insert(held.id, (held.epoch, state, next_poll_ms));
+        self.outbox.progress.insert(held.id, (state, next_poll_ms));
     }
 
-    /// Writes queued outcomes; on a store error they stay queued for the next tick.
-    /// Writes every queued outcome in one transaction, then hands them to the delivery task;
-    /// on a store error they stay queued for the next try.
-    async fn write_finishes(&mut self, deliver: &mpsc::UnboundedSender<StoredOutcome>) {
-        if let Err(e) = self.try_write_finishes(deliver).await {
-            tracing::warn!(worker = %self.worker.name, queued = self.finishes.len(), error = %e, "could not write outcomes; retrying");
-        }
+    /// Hands an ended task to the writer, which writes its outcome before delivering it.
+    fn finished(&mut self, source: SourceId, report: Report) {
+        let Some(held) = self.held.remove(&(source, report.task_id.clone())) else {
+            return;
+        };
+        self.by_id.remove(&held.id);
+        self.outbox.progress.remove(&held.id);
+        self.outbox.done.push(Done {
+            id: held.id,
+            source: self.names.get(&source).cloned().unwrap_or_default(),
+            running_at: held.running_at,
+            report,
+        });
     }
 
-    async fn try_write_finishes(
-        &mut self,
-        deliver: &mpsc::UnboundedSender<StoredOutcome>,
-    ) -> Result<()> {
-        // Outcomes of tasks no longer held (taken over meanwhile) are not this worker's to write.
-        self.finishes
-            .retain(|(source, report)| self.held.contains_key(&(*source, report.task_id.clone())));
-        if self.finishes.is_empty() {
-            return Ok(());
-        }
-        let now = now_ms();
-        let deliver_until_ms = now.saturating_add(ms(self.worker.options.lease));
-        let mut rendered = Vec::with_capacity(self.finishes.len());
-        for (source, report) in &self.finishes {
-            let name = self.names.get(source).cloned().unwrap_or_default();
-            let value = (self.worker.render)(&name, report);
-            let text =
-                serde_json::to_string(&value).map_err(|e| crate::error::corrupt("outcome", e))?;
-            rendered.push((name, value, text));
-        }
-        let batch: Vec<Finish<'_>> = self
-            .finishes
-            .iter()
-            .zip(&rendered)
-            .map(|((source, report), (name, _, text))| {
-                let held = &self.held[&(*source, report.task_id.clone())];
-                Finish {
-                    id: held.id,
-                    epoch: held.epoch,
-                    source: name,
-                    task_id: &report.task_id,
-                    kind: report.outcome.kind().as_str(),
-                    report: text,
-                    now_ms: now,
-                    deliver_until_ms,
-                }
-            })
-            .collect();
-        let written = self
-            .worker
-            .store
-            .backend
-            .finish(&self.worker.name, &batch)
-            .await?;
-        drop(batch);
-        self.summary.write_transactions += 1;
-        let finishes = std::mem::take(&mut self.finishes);
-        for (((source, report), (name, value, _)), written) in
-            finishes.into_iter().zip(rendered).zip(written)
-        {
-            let held = self
-                .held
-                .remove(&(source, report.task_id.clone()))
-                .expect("kept above");
-            self.by_id.remove(&held.id);
-            self.saves.remove(&held.id);
-            match written {
-                Finished::Written(id) => {
-                    self.summary.outcomes += 1;
-                    if let Some(phase) = report.outcome.last_status().map(|s| s.phase) {
-                        self.samples.extend(learned::sample(
-                            &name,
-                            phase,
-                            held.running_at,
-                            report.elapsed,
-                        ));
-                    }
-                    let _ = deliver.send(StoredOutcome {
-                        id,
-                        source: name,
-                        task_id: report.task_id,
-                        kind: report.outcome.kind().as_str().to_string(),
-                        report: value,
-                        finished_ms: now,
-                        acked_ms: None,
-                    });
-                }
-                Finished::LeaseLost => {
-                    self.summary.lost += 1;
-                    tracing::info!(worker = %self.worker.name, task_id = %report.task_id, "task taken over by another worker; outcome left to it");
-                }
+    /// Shares each rate limit between `live` workers.
+    fn set_live(&mut self, live: i64) {
+        self.live = live;
+        for (source, provider) in &self.names {
+            if let Some(limit) = self.worker.options.rate_limits.get(provider) {
+                self.tracker
+                    .set_rate_limit(*source, Some(share(*limit, live)));
             }
         }
-        Ok(())
     }
 
-    async fn flush(&mut self) -> Result<()> {
-        if !self.saves.is_empty() {
-            let saves: Vec<Save> = self
-                .saves
-                .iter()
-                .filter_map(|(id, (epoch, state, next_poll_ms))| {
-                    Some(Save {
-                        id: *id,
-                        epoch: *epoch,
-                        state: serde_json::to_string(state).ok()?,
-                        attempts: i64::from(state.attempts),
-                        next_poll_ms: *next_poll_ms,
-                    })
-                })
-                .collect();
-            let lost = self
-                .worker
-                .store
-                .backend
-                .save(&self.worker.name, &saves)
-                .await?;
-            self.summary.progress_rows += saves.len() as u64;
-            self.summary.write_transactions += 1;
-            self.saves.clear();
-            for id in lost {
-                self.drop_task(id);
-            }
-        }
-        if !self.samples.is_empty() {
-            self.worker
-                .store
-                .backend
-                .learn(&self.samples, learned::KEEP)
-                .await?;
-            self.samples.clear();
-        }
-        Ok(())
-    }
-
-    /// Gives `n` held tasks back to the store (their progress written first), for workers
-    /// that joined later.
+    /// Stops polling `n` held tasks and hands them to the writer to give back (their
+    /// progress first), for workers that joined later.
     ///
     /// Only tasks whose poll here has been answered and whose next poll is still ahead are
-    /// given back: the new holder resumes from that answer and waits its policy's delay,
-    /// while a task polled but not yet answered (or due now) would be polled again at once by
-    /// the new holder, two holders polling one task back to back. Fewer than `n` may go; the
-    /// next tick gives back the rest.
-    async fn give_back(&mut self, n: usize) -> Result<()> {
-        self.flush().await?;
+    /// given back: the new holder resumes at that stored next-poll time, while a task polled
+    /// but not yet answered (or due now) would be polled again at once by the new holder, two
+    /// holders polling one task back to back. Fewer than `n` may go; the writer asks again.
+    fn give_back(&mut self, n: usize) {
         let now = now_ms();
-        let tasks: Vec<(i64, i64)> = self
+        let ids: Vec<i64> = self
             .held
             .values()
             .filter(|h| h.next_poll_ms.is_some_and(|at| at > now))
             .take(n)
-            .map(|h| (h.id, h.epoch))
+            .map(|h| h.id)
             .collect();
-        if tasks.is_empty() {
-            return Ok(());
-        }
-        self.worker
-            .store
-            .backend
-            .give_back(&self.worker.name, &tasks)
-            .await?;
-        for (id, _) in &tasks {
+        for id in &ids {
             if let Some(key) = self.by_id.remove(id) {
                 self.tracker.untrack(key.0, &key.1);
                 self.held.remove(&key);
             }
         }
-        tracing::info!(worker = %self.worker.name, given = tasks.len(), "gave tasks back for other workers");
-        Ok(())
+        self.outbox.give_back.extend(ids);
     }
 
     /// Stops polling a task whose lease another worker took.
@@ -768,152 +678,37 @@ impl Run {
         if let Some(key) = self.by_id.remove(&id) {
             self.tracker.untrack(key.0, &key.1);
             self.held.remove(&key);
-            self.saves.remove(&id);
+            self.outbox.progress.remove(&id);
             self.summary.lost += 1;
             tracing::info!(worker = %self.worker.name, task_id = %key.1, "lease lost; stopped polling");
         }
     }
 
-    /// One tick: progress, outcomes, heartbeat, renewals, claims. `Ok(true)` ends the run.
-    async fn tick(
-        &mut self,
-        deliver: &mpsc::UnboundedSender<StoredOutcome>,
-        last_renew: &mut tokio::time::Instant,
-        renew_every: Duration,
-    ) -> Result<bool> {
-        let backend = self.worker.store.backend.clone();
-        let name = self.worker.name.clone();
-        let opts = self.worker.options.clone();
-        if self.last_flush.elapsed() >= opts.flush_every {
-            self.flush().await?;
-            self.last_flush = tokio::time::Instant::now();
-        }
-        self.write_finishes(deliver).await;
-
-        let live = backend.heartbeat(&name, now_ms(), ms(opts.lease)).await?;
-        if live != self.live {
-            self.live = live;
-            for (source, provider) in &self.names {
-                if let Some(limit) = opts.rate_limits.get(provider) {
-                    self.tracker
-                        .set_rate_limit(*source, Some(share(*limit, live)));
+    /// Starts polling claimed tasks; one whose stored state or spec cannot be read goes to
+    /// the writer to be ended with a clear outcome.
+    fn resume_all(&mut self, claimed: Vec<Claimed>) -> Result<()> {
+        for c in claimed {
+            let (id, source, task_id) = (c.id, c.source.clone(), c.task_id.clone());
+            match self.resume(c) {
+                Err(StoreError::Corrupt { what, message }) => {
+                    self.outbox.unreadable.push(Unreadable {
+                        id,
+                        source,
+                        task_id,
+                        what,
+                        message,
+                    });
                 }
+                other => other?,
             }
         }
-        if last_renew.elapsed() >= renew_every {
-            let kept: HashMap<i64, i64> = backend
-                .renew(&name, now_ms(), ms(opts.lease))
-                .await?
-                .into_iter()
-                .collect();
-            *last_renew = tokio::time::Instant::now();
-            let lost: Vec<i64> = self
-                .held
-                .values()
-                .filter(|h| kept.get(&h.id) != Some(&h.epoch))
-                .map(|h| h.id)
-                .collect();
-            for id in lost {
-                self.drop_task(id);
-            }
-        }
-
-        // With several live workers, each holds at most its share of the pending tasks, so
-        // that the first to start does not take everything.
-        let cap = if live > 1 {
-            let (tasks, _) = backend.remaining().await?;
-            let share = usize::try_from(tasks.max(0)).unwrap_or(usize::MAX);
-            opts.max_tasks
-                .min(share.div_ceil(usize::try_from(live).unwrap_or(1)) + 1)
-        } else {
-            opts.max_tasks
-        };
-        if self.held.len() > cap.saturating_add(opts.claim_batch) {
-            self.give_back(self.held.len() - cap).await?;
-        }
-        loop {
-            let room = cap.saturating_sub(self.held.len());
-            if room == 0 {
-                break;
-            }
-            let limit = room.min(opts.claim_batch);
-            let claimed = backend
-                .claim(
-                    &name,
-                    now_ms(),
-                    ms(opts.lease),
-                    i64::try_from(limit).unwrap_or(i64::MAX),
-                )
-                .await?;
-            let full = claimed.len() == limit;
-            for c in claimed {
-                let (id, epoch) = (c.id, c.epoch);
-                let (source, task_id) = (c.source.clone(), c.task_id.clone());
-                match self.resume(c) {
-                    Err(StoreError::Corrupt { what, message }) => {
-                        self.end_unreadable(id, epoch, &source, &task_id, &what, &message)
-                            .await?;
-                    }
-                    other => other?,
-                }
-            }
-            if !full {
-                break;
-            }
-        }
-        if opts.exit_when_idle && self.held.is_empty() && self.finishes.is_empty() {
-            let (tasks, unacked) = backend.remaining().await?;
-            return Ok(tasks == 0 && unacked == 0);
-        }
-        Ok(false)
-    }
-
-    /// Ends a task whose stored state or spec cannot be read, with a `fetch_error` outcome
-    /// that says so: one outcome, never a task stuck with this worker.
-    async fn end_unreadable(
-        &mut self,
-        id: i64,
-        epoch: i64,
-        source: &str,
-        task_id: &str,
-        what: &str,
-        message: &str,
-    ) -> Result<()> {
-        tracing::error!(worker = %self.worker.name, %task_id, %what, %message, "stored task unreadable; ending it");
-        let report = json!({
-            "source": source,
-            "task_id": task_id,
-            "outcome": "fetch_error",
-            "error": {"code": "unreadable_state", "message": format!("stored {what} is not valid: {message}")},
-        });
-        let now = now_ms();
-        let text = report.to_string();
-        let finish = Finish {
-            id,
-            epoch,
-            source,
-            task_id,
-            kind: "fetch_error",
-            report: &text,
-            now_ms: now,
-            deliver_until_ms: now,
-        };
-        self.worker
-            .store
-            .backend
-            .finish(&self.worker.name, std::slice::from_ref(&finish))
-            .await?;
-        self.summary.outcomes += 1;
         Ok(())
     }
 
     fn resume(&mut self, c: Claimed) -> Result<()> {
-        self.summary.claimed += 1;
-        if let Some(key) = self.by_id.get(&c.id) {
-            // Our own lease had run out and we took the task again: same task, new epoch.
-            if let Some(held) = self.held.get_mut(key) {
-                held.epoch = c.epoch;
-            }
+        if self.by_id.contains_key(&c.id) {
+            // Our own lease had run out and we took the task again: same task, and the
+            // writer fences its writes with the new epoch.
             return Ok(());
         }
         let source = self.source_for(&c.spec)?;
@@ -929,12 +724,12 @@ impl Run {
             key.clone(),
             Held {
                 id: c.id,
-                epoch: c.epoch,
                 running_at: state.running_at,
                 next_poll_ms: None,
             },
         );
         self.by_id.insert(c.id, key);
+        // Its first poll here comes at its stored next-poll time (`state.next_poll_at`).
         self.tracker.track_resumed(source, state);
         Ok(())
     }

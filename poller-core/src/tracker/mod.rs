@@ -629,8 +629,10 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
 
     /// Resumes tracking a task from a saved [`TaskState`]: the task's clock starts
     /// `state.elapsed` in the past, so the policy's deadline counts from the first time the
-    /// task was tracked, and attempts go on from `state.attempts`. Its next poll follows the
-    /// policy from there (at once, when the policy's next poll time has already passed).
+    /// task was tracked, and attempts go on from `state.attempts`. Its next poll comes at
+    /// `state.next_poll_at` (at once when that has passed), no sooner than the
+    /// [`min_gap`](Self::min_gap) after `state.fetched_at`; a state without a next-poll time
+    /// is polled when its policy says, from now.
     ///
     /// # Panics
     /// If `source` was not returned by this tracker's `add_source`.
@@ -853,7 +855,7 @@ impl<O: Clone + Send + Sync + 'static> Tracker<O> {
         if self.emit_polled {
             self.events.push_back(TrackerEvent::Polled {
                 source,
-                state: self.tasks[key].core.snapshot(now),
+                state: self.tasks[key].core.snapshot(now, next_in),
                 next_in,
             });
         }

@@ -10,8 +10,10 @@ use std::time::Duration;
 ///
 /// Resuming keeps the policy's view of the task: its clock starts `elapsed` in the past, so a
 /// deadline counts from the first time the task was tracked, and attempts are not reset. The
-/// last fetch error itself is not kept (only the count of consecutive ones), so the first poll
-/// after a resume follows the policy without the error's back-off.
+/// last fetch error itself is not kept (only the count of consecutive ones). The first poll
+/// after a resume comes at the saved next-poll time (`next_poll_at`, at once when it has
+/// passed), never sooner than the tracker's minimum gap after the last answer (`fetched_at`);
+/// a state without a next-poll time is polled when its policy says, from the resume.
 ///
 /// Durations are serialized as whole milliseconds.
 ///
@@ -48,6 +50,23 @@ pub struct TaskState<O = serde_json::Value> {
         skip_serializing_if = "Option::is_none"
     )]
     pub running_at: Option<Duration>,
+    /// When the last fetch's answer came, counted like `elapsed`: a resumed task's next fetch
+    /// keeps the tracker's minimum gap after it.
+    #[serde(
+        default,
+        with = "crate::status::opt_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fetched_at: Option<Duration>,
+    /// When the next fetch is due, counted like `elapsed`: a resumed task is first fetched
+    /// then (at once when it has passed), not after a fresh delay of its policy. `None`
+    /// (a state saved without it) lets the policy decide from the resume.
+    #[serde(
+        default,
+        with = "crate::status::opt_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_poll_at: Option<Duration>,
     /// The last status fetched, if any.
     #[serde(default = "none", skip_serializing_if = "Option::is_none")]
     pub last: Option<Status<O>>,
@@ -71,6 +90,8 @@ impl<O> TaskState<O> {
             consecutive_errors: 0,
             elapsed: Duration::ZERO,
             running_at: None,
+            fetched_at: None,
+            next_poll_at: None,
             last: None,
         }
     }
@@ -104,6 +125,30 @@ impl<O> TaskState<O> {
     /// ```
     pub fn with_elapsed(mut self, elapsed: Duration) -> Self {
         self.elapsed = elapsed;
+        self
+    }
+
+    /// Sets when the last fetch's answer came (counted like `elapsed`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let s = poller_core::TaskState::<()>::new("t").with_fetched_at(Duration::from_secs(4));
+    /// assert_eq!(s.fetched_at, Some(Duration::from_secs(4)));
+    /// ```
+    pub fn with_fetched_at(mut self, at: Duration) -> Self {
+        self.fetched_at = Some(at);
+        self
+    }
+
+    /// Sets when the next fetch is due (counted like `elapsed`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let s = poller_core::TaskState::<()>::new("t").with_next_poll_at(Duration::from_secs(6));
+    /// assert_eq!(s.next_poll_at, Some(Duration::from_secs(6)));
+    /// ```
+    pub fn with_next_poll_at(mut self, at: Duration) -> Self {
+        self.next_poll_at = Some(at);
         self
     }
 

@@ -51,6 +51,18 @@ async fn pg_a_dead_worker_is_resumed_with_its_deadline_and_attempts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_a_resumed_task_is_polled_at_its_stored_next_poll_time() {
+    with_db(
+        "pg_a_resumed_task_is_polled_at_its_stored_next_poll_time",
+        |url| async move {
+            let store = Store::open(&url).await.unwrap();
+            scenarios::a_resumed_task_is_polled_at_its_stored_next_poll_time(store).await;
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pg_learned_durations_survive_a_restart() {
     with_db("pg_learned_durations_survive_a_restart", |url| async move {
         scenarios::learned_durations_survive_a_restart(Store::open(&url).await.unwrap()).await;

@@ -3,6 +3,7 @@
 use crate::helpers::*;
 use poller_core::AdaptiveStore;
 use poller_store::{RunSummary, Store, StoredOutcome};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -125,5 +126,52 @@ pub async fn learned_durations_survive_a_restart(store: Store) {
     assert_eq!(second.samples("narada"), 10, "restored from the store");
     let median = second.quantile("narada", 0.5).unwrap();
     assert!(median >= ms(200) && median <= ms(1500), "{median:?}");
+    sim.shutdown().await;
+}
+
+/// A task handed from one worker to the next (a clean stop, then a start) is first polled by
+/// the second at the next-poll time the first stored: not early (the interval after the
+/// first's answer holds), and not a whole interval after the claim.
+pub async fn a_resumed_task_is_polled_at_its_stored_next_poll_time(store: Store) {
+    let sim = simulator_with(0, ms(0)).await;
+    let ids = ["e0", "e1", "e2"];
+    for id in ids {
+        add_endless(&sim, id);
+    }
+    let interval = ms(3000);
+    store
+        .track(&narada_spec(&sim, interval, Duration::from_secs(60)), ids)
+        .await
+        .unwrap();
+    let (tx, _rx) = mpsc::unbounded_channel();
+    // The first worker polls each task once, at once, then stops cleanly after 1.5 s (its
+    // progress written, its leases given back).
+    worker(&store, &sim, "first")
+        .run(tx.clone(), tokio::time::sleep(ms(1500)))
+        .await
+        .unwrap();
+    worker(&store, &sim, "second")
+        .run(tx, tokio::time::sleep(ms(4500)))
+        .await
+        .unwrap();
+    let mut at: HashMap<String, Vec<Duration>> = HashMap::new();
+    for r in sim.requests() {
+        let id = r.path().rsplit('/').next().unwrap_or_default().to_string();
+        at.entry(id).or_default().push(r.at);
+    }
+    for id in ids {
+        let polls = &at[id];
+        assert!(polls.len() >= 2, "{id} polled by both workers: {polls:?}");
+        let gap = polls[1] - polls[0];
+        assert!(
+            gap >= ms(2950),
+            "{id} polled {gap:?} after its last poll: sooner than its interval"
+        );
+        // Resumed from the claim (about 1.6 s in) it would have waited until 4.6 s or later.
+        assert!(
+            gap < ms(3900),
+            "{id} polled {gap:?} after its last poll: not at its stored next-poll time"
+        );
+    }
     sim.shutdown().await;
 }

@@ -13,6 +13,13 @@ async fn fresh() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// A connection of its own to the file at `path`, as another process would have.
+async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_every_task_ends_once_and_is_delivered() {
     let (_dir, store) = fresh().await;
@@ -29,6 +36,12 @@ async fn sqlite_a_dead_worker_is_resumed_with_its_deadline_and_attempts() {
 async fn sqlite_learned_durations_survive_a_restart() {
     let (_dir, store) = fresh().await;
     scenarios::learned_durations_survive_a_restart(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_resumed_task_is_polled_at_its_stored_next_poll_time() {
+    let (_dir, store) = fresh().await;
+    scenarios::a_resumed_task_is_polled_at_its_stored_next_poll_time(store).await;
 }
 
 #[tokio::test]
@@ -87,9 +100,7 @@ async fn a_locked_file_is_a_clear_error_and_nothing_is_lost() {
     store.track(&spec, ["before"]).await.unwrap();
 
     // Another process holds the write lock.
-    let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let mut other = raw(&path).await;
     sqlx::query("BEGIN EXCLUSIVE")
         .execute(&mut other)
         .await
@@ -125,11 +136,9 @@ async fn a_task_whose_stored_state_is_unreadable_ends_with_a_clear_outcome() {
         )
         .await
         .unwrap();
-    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let mut conn = raw(&path).await;
     sqlx::query("UPDATE tasks SET state = '{not json' WHERE task_id = 'broken'")
-        .execute(&mut raw)
+        .execute(&mut conn)
         .await
         .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -157,5 +166,120 @@ async fn a_task_whose_stored_state_is_unreadable_ends_with_a_clear_outcome() {
     }
     delivered.sort();
     assert_eq!(delivered, ["broken", "t0"]);
+    sim.shutdown().await;
+}
+
+/// Log lines, shared with a `tracing` subscriber.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// While another process holds the file's write lock, the worker's writes fail (and say
+/// so in the log), yet its tracker keeps polling on time; an outcome reached meanwhile is
+/// not delivered before it is written, and is written and delivered once the lock is gone.
+#[tokio::test]
+async fn a_write_failure_is_reported_while_polling_goes_on_and_the_outcome_waits_for_it() {
+    use crate::helpers::*;
+    use poller_store::Worker;
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // One thread: the worker's tasks log on this thread, to this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("watch.db");
+    // A busy timeout of 2 s: a write waits that long for the lock before it fails.
+    let store = Store::open_with(path.to_str().unwrap(), Duration::from_secs(2))
+        .await
+        .unwrap();
+    let sim = simulator_with(1, ms(1500)).await;
+    add_endless(&sim, "endless");
+    store
+        .track(
+            &narada_spec(&sim, ms(200), Duration::from_secs(60)),
+            ["t0", "endless"],
+        )
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options = fast().lease(Duration::from_secs(30));
+    let run = tokio::spawn(
+        Worker::new(store.clone(), builder(&sim))
+            .name("w")
+            .options(options)
+            .run(tx, async {
+                stopped.await.ok();
+            }),
+    );
+    wait_until(Duration::from_secs(10), "the first polls", || async {
+        requests_per_task(&sim).len() == 2
+    })
+    .await;
+
+    let mut other = raw(&path).await;
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let locked_at = sim.requests().last().unwrap().at;
+    // t0 ends 1.5 s after it was added; the lock lasts 6 s, so every write tried meanwhile
+    // (each waiting 2 s for the lock) fails, its outcome's included.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let unlocked_at = sim.requests().last().unwrap().at;
+    assert!(
+        rx.try_recv().is_err(),
+        "an outcome was delivered while it could not be written"
+    );
+    let endless: Vec<Duration> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path().ends_with("/endless") && r.at >= locked_at && r.at <= unlocked_at)
+        .map(|r| r.at)
+        .collect();
+    let widest = endless
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default();
+    assert!(
+        endless.len() >= 10 && widest < ms(1000),
+        "polling went on during the lock every 200 ms: {} polls, widest gap {widest:?}",
+        endless.len()
+    );
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    drop(other);
+
+    let outcome = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+        .await
+        .expect("the outcome is written and delivered once the lock is gone")
+        .unwrap();
+    assert_eq!(
+        (outcome.task_id.as_str(), outcome.kind.as_str()),
+        ("t0", "succeeded")
+    );
+    let rows = store.outcomes(false).await.unwrap();
+    assert_eq!(by_task(&rows).len(), 1, "one outcome row");
+    stop.send(()).unwrap();
+    run.await.unwrap().unwrap();
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("could not write outcomes; retrying") && logs.contains("locked"),
+        "the failed write is reported: {logs}"
+    );
     sim.shutdown().await;
 }
