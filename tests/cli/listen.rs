@@ -234,6 +234,25 @@ async fn sigterm_while_listening_exits_143_and_frees_the_port() {
     std::net::TcpListener::bind(addr).expect("the port is free again");
 }
 
+/// `poller submit runware` of two image tasks `--wait --listen 127.0.0.1:0 --json`, then `tail`.
+async fn runware_submit_listening(sim: &Simulator, tail: &[&str]) -> Run {
+    let base = sim.runware_base_url();
+    let head = [
+        "submit",
+        "runware",
+        "--data",
+        r#"[{"taskType": "imageInference", "positivePrompt": "a"},
+            {"taskType": "imageInference", "positivePrompt": "b"}]"#,
+        "--base-url",
+        &base,
+        "--wait",
+        "--listen",
+        "127.0.0.1:0",
+        "--json",
+    ];
+    poller(&args(&head, tail), &[("RUNWARE_API_KEY", RUNWARE_KEY)]).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runware_submit_listen_gives_every_task_a_webhook_url_with_a_hidden_token() {
     let sim = sim().await;
@@ -241,27 +260,8 @@ async fn runware_submit_listen_gives_every_task_a_webhook_url_with_a_hidden_toke
         ms(200),
         0.01,
     )]));
-    let run = poller(
-        &args(
-            &[
-                "submit",
-                "runware",
-                "--data",
-                r#"[{"taskType": "imageInference", "positivePrompt": "a"},
-                    {"taskType": "imageInference", "positivePrompt": "b"}]"#,
-                "--base-url",
-                &sim.runware_base_url(),
-                "--wait",
-                "--listen",
-                "127.0.0.1:0",
-                "--json",
-            ],
-            // A schedule given by flags is used as given (not stretched).
-            &FAST,
-        ),
-        &[("RUNWARE_API_KEY", RUNWARE_KEY)],
-    )
-    .await;
+    // A schedule given by flags is used as given (not stretched).
+    let run = runware_submit_listening(&sim, &FAST).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json_lines().len(), 2, "{}", run.stdout);
     let addr = listening_on(&run.stderr);
@@ -294,24 +294,7 @@ async fn runware_submit_wait_listen_ends_each_task_on_the_simulators_own_callbac
         ms(1_500),
         0.01,
     )]));
-    let run = poller(
-        &[
-            "submit",
-            "runware",
-            "--data",
-            r#"[{"taskType": "imageInference", "positivePrompt": "a"},
-                {"taskType": "imageInference", "positivePrompt": "b"}]"#,
-            "--base-url",
-            &sim.runware_base_url(),
-            "--wait",
-            "--listen",
-            "127.0.0.1:0",
-            "--json",
-            "-q",
-        ],
-        &[("RUNWARE_API_KEY", RUNWARE_KEY)],
-    )
-    .await;
+    let run = runware_submit_listening(&sim, &["-q"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines = run.json_lines();
     assert_eq!(lines.len(), 2, "{}", run.stdout);
